@@ -1,0 +1,56 @@
+#pragma once
+// The server's configuration: loaded once from an optional JSON file plus UNIPOINTS_* environment
+// overrides, validated, then passed around as an immutable value.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace unipoints::config {
+
+struct Config {
+  std::string database_url;
+  std::string listen_host = "0.0.0.0";
+  std::uint16_t listen_port = 8080;
+  std::string platform_key;       // empty: tenants are created only from the CLI
+  std::string identity_hash_key;  // hex secret for keyed hashes of identity numbers
+  std::string log_level = "info";
+
+  int io_threads = 2;
+  int db_pool_size = 8;
+  std::int64_t db_acquire_timeout_ms = 5000;
+  std::int64_t db_connect_timeout_ms = 5000;
+  std::int64_t statement_timeout_ms = 30000;
+  int tx_max_retries = 8;
+
+  std::int64_t max_body_bytes = 16 * 1024 * 1024;
+  std::int64_t max_header_bytes = 16 * 1024;
+  int max_connections = 1024;
+  std::int64_t read_timeout_ms = 30000;
+  std::int64_t write_timeout_ms = 30000;
+  std::int64_t idle_timeout_ms = 60000;
+  std::int64_t shutdown_grace_ms = 15000;
+
+  int max_batch_events = 10000;
+  int max_list_limit = 1000;
+};
+
+// Thrown when configuration is invalid; what() names the field.
+class ConfigError : public std::exception {
+ public:
+  explicit ConfigError(std::string message) : message_(std::move(message)) {}
+  const char* what() const noexcept override { return message_.c_str(); }
+
+ private:
+  std::string message_;
+};
+
+// Reads `file` (when given) and then the environment (UNIPOINTS_<FIELD in upper case>, plus
+// UNIPOINTS_LISTEN as host:port). `require_serving` also demands what only `serve` needs.
+Config Load(const std::optional<std::string>& file, bool require_serving);
+
+// Same, with an explicit environment lookup (for tests).
+using EnvLookup = std::optional<std::string> (*)(const char* name);
+Config Load(const std::optional<std::string>& file, bool require_serving, EnvLookup env);
+
+}  // namespace unipoints::config

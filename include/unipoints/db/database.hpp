@@ -1,0 +1,209 @@
+#pragma once
+// The connection pool and the one transaction runner. HTTP coroutines call Database::Run, which
+// executes the work on the pool's own threads (never on an io_context thread) and resumes the
+// coroutine on its own executor when the transaction has committed or failed.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <pqxx/pqxx>
+
+#include "unipoints/config/config.hpp"
+
+namespace unipoints::db {
+
+// A named SQL statement with $n parameters. Stores declare these as constants; a connection
+// prepares each one the first time it runs it.
+struct Query {
+  const char* name;
+  const char* sql;
+};
+
+class PooledConnection {
+ public:
+  explicit PooledConnection(std::unique_ptr<pqxx::connection> conn) : conn_(std::move(conn)) {}
+  pqxx::connection& conn() { return *conn_; }
+  void EnsurePrepared(const Query& q);
+
+ private:
+  std::unique_ptr<pqxx::connection> conn_;
+  std::unordered_set<std::string> prepared_;
+};
+
+// One database transaction, handed to the work function.
+class Tx {
+ public:
+  Tx(PooledConnection& conn, pqxx::work& work) : conn_(conn), work_(work) {}
+
+  template <typename... Args>
+  pqxx::result Exec(const Query& q, Args&&... args) {
+    conn_.EnsurePrepared(q);
+    return work_.exec_prepared(q.name, std::forward<Args>(args)...);
+  }
+  // Exactly one row, or nullopt.
+  template <typename... Args>
+  std::optional<pqxx::row> ExecOne(const Query& q, Args&&... args) {
+    auto r = Exec(q, std::forward<Args>(args)...);
+    if (r.empty()) return std::nullopt;
+    return r[0];
+  }
+  pqxx::work& work() { return work_; }
+
+ private:
+  PooledConnection& conn_;
+  pqxx::work& work_;
+};
+
+// A value that may be SQL NULL, for exec_prepared (libpqxx 6.4 binds a null char pointer as NULL).
+inline const char* Nullable(const std::optional<std::string>& v) { return v ? v->c_str() : nullptr; }
+
+struct PoolStats {
+  int size;
+  int in_use;
+  int open;
+  std::uint64_t waits;
+  std::uint64_t timeouts;
+};
+
+class Database {
+ public:
+  explicit Database(const config::Config& config);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Runs `work(Tx&)` in one transaction on the calling thread, retrying on serialization
+  // failure, deadlock or a broken connection before commit; never retries an in-doubt commit.
+  template <typename F>
+  auto RunSync(F&& work) -> std::invoke_result_t<F&, Tx&>;
+
+  // The same on the pool's threads; the awaiting coroutine resumes on its own executor.
+  template <typename F>
+  auto Run(F work) -> boost::asio::awaitable<std::invoke_result_t<F&, Tx&>>;
+
+  // True when a connection can be had and answers.
+  bool Ping();
+  PoolStats Stats() const;
+  void Stop();
+
+ private:
+  class Lease {
+   public:
+    Lease(Database& db, std::unique_ptr<PooledConnection> c) : db_(db), conn_(std::move(c)) {}
+    ~Lease() { db_.Release(std::move(conn_), discard_); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    PooledConnection& operator*() { return *conn_; }
+    void Discard() { discard_ = true; }
+
+   private:
+    Database& db_;
+    std::unique_ptr<PooledConnection> conn_;
+    bool discard_ = false;
+  };
+
+  Lease Acquire();
+  void Release(std::unique_ptr<PooledConnection> conn, bool discard);
+  std::unique_ptr<PooledConnection> Connect();
+  [[noreturn]] void ThrowUnavailable(const std::string& why);
+  void BackoffBeforeRetry(int attempt);
+
+  const config::Config& config_;
+  boost::asio::thread_pool workers_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<PooledConnection>> idle_;
+  int open_ = 0;
+  int in_use_ = 0;
+  std::uint64_t waits_ = 0;
+  std::uint64_t timeouts_ = 0;
+};
+
+template <typename F>
+auto Database::RunSync(F&& work) -> std::invoke_result_t<F&, Tx&> {
+  for (int attempt = 0;; ++attempt) {
+    Lease lease = Acquire();
+    try {
+      pqxx::work w((*lease).conn());
+      Tx tx(*lease, w);
+      if constexpr (std::is_void_v<std::invoke_result_t<F&, Tx&>>) {
+        work(tx);
+        w.commit();
+        return;
+      } else {
+        auto result = work(tx);
+        w.commit();
+        return result;
+      }
+    } catch (const pqxx::in_doubt_error&) {
+      lease.Discard();
+      throw;  // the commit may or may not have happened: never retry blindly
+    } catch (const pqxx::transaction_rollback&) {
+      // serialization failure or deadlock: the transaction rolled back, safe to retry
+      if (attempt >= config_.tx_max_retries) throw;
+    } catch (const pqxx::broken_connection& e) {
+      lease.Discard();
+      if (attempt >= config_.tx_max_retries) ThrowUnavailable(e.what());
+    }
+    BackoffBeforeRetry(attempt);
+  }
+}
+
+template <typename F>
+auto Database::Run(F work) -> boost::asio::awaitable<std::invoke_result_t<F&, Tx&>> {
+  using R = std::invoke_result_t<F&, Tx&>;
+  namespace asio = boost::asio;
+  if constexpr (std::is_void_v<R>) {
+    co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr)>(
+        [this, work = std::move(work)](auto handler) mutable {
+          auto ex = asio::get_associated_executor(handler);
+          asio::post(workers_, [this, work = std::move(work), handler = std::move(handler), ex]() mutable {
+            std::exception_ptr error;
+            try {
+              RunSync(work);
+            } catch (...) {
+              error = std::current_exception();
+            }
+            asio::post(ex, [handler = std::move(handler), error]() mutable { handler(error); });
+          });
+        },
+        asio::use_awaitable);
+  } else {
+    auto result = co_await asio::async_initiate<const asio::use_awaitable_t<>&,
+                                                void(std::exception_ptr, std::optional<R>)>(
+        [this, work = std::move(work)](auto handler) mutable {
+          auto ex = asio::get_associated_executor(handler);
+          asio::post(workers_, [this, work = std::move(work), handler = std::move(handler), ex]() mutable {
+            std::exception_ptr error;
+            std::optional<R> value;
+            try {
+              value.emplace(RunSync(work));
+            } catch (...) {
+              error = std::current_exception();
+            }
+            asio::post(ex, [handler = std::move(handler), error, value = std::move(value)]() mutable {
+              handler(error, std::move(value));
+            });
+          });
+        },
+        asio::use_awaitable);
+    co_return std::move(*result);
+  }
+}
+
+}  // namespace unipoints::db

@@ -1,0 +1,61 @@
+#pragma once
+// Accruals: an event from a partner becomes points for a member, priced by the partner's earning
+// rules in force at occurred_at (or posted directly), written as an accrual, a lot and a ledger entry.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "unipoints/core/time.hpp"
+#include "unipoints/db/database.hpp"
+#include "unipoints/earning/rules.hpp"
+#include "unipoints/http/fields.hpp"
+#include "unipoints/tenancy/principal.hpp"
+
+namespace unipoints::earning {
+
+// Upper bounds that keep every product exact in int64/int128.
+inline constexpr std::int64_t kMaxAmountMinor = 1'000'000'000'000;  // 10 billion in a 2-decimal currency
+inline constexpr std::int64_t kMaxDirectPoints = 1'000'000'000;
+
+struct AccrualInput {
+  std::string event_id;
+  std::optional<std::string> card_no;
+  std::optional<std::int64_t> member_id;
+  std::optional<std::string> category;
+  std::optional<std::int64_t> amount_minor;
+  std::optional<std::int64_t> points;
+  std::optional<std::string> point_type;
+  core::Instant occurred_at;
+  nlohmann::json canonical;  // the event as sent, for the idempotency hash
+};
+
+// Reads and validates one event (all field errors into `f`).
+AccrualInput ParseAccrual(const nlohmann::json& event, http::Fields& f, core::Instant now);
+
+struct PreparedAccrual {
+  AccrualInput input;
+  std::int64_t member_id = 0;
+  std::int64_t points = 0;
+  std::string point_type;
+  std::optional<int> rule_version;
+  std::optional<std::string> multiplier;
+};
+
+// Phase 1 reads and checks (card, member, rules) and may throw a 422 DomainError; it writes
+// nothing, so a batch can record the refusal and go on in the same transaction.
+PreparedAccrual PrepareAccrual(db::Tx& tx, const tenancy::Principal& who, AccrualInput input);
+// Phase 2 writes the accrual, lot, ledger entry and balance; returns the 201 answer body.
+nlohmann::json ApplyAccrual(db::Tx& tx, const tenancy::Principal& who, const PreparedAccrual& p,
+                            core::Instant now);
+
+// Earning-rule versions of a partner.
+nlohmann::json PutRules(db::Tx& tx, std::int64_t tenant_id, std::int64_t partner_id,
+                        const std::string& partner_code, std::optional<core::Instant> effective_from,
+                        const RuleSet& rules, core::Instant now);
+nlohmann::json ListRules(db::Tx& tx, std::int64_t tenant_id, std::int64_t partner_id,
+                         const std::string& partner_code);
+
+}  // namespace unipoints::earning

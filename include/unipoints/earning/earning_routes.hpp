@@ -1,0 +1,15 @@
+#pragma once
+
+#include "unipoints/config/config.hpp"
+#include "unipoints/core/time.hpp"
+#include "unipoints/db/database.hpp"
+#include "unipoints/http/metrics.hpp"
+#include "unipoints/http/router.hpp"
+
+namespace unipoints::earning {
+
+// Earning rules (PUT/GET /v1/partners/{code}/earning-rules) and accruals (single and batch).
+void RegisterEarningRoutes(http::Router& router, db::Database& db, const config::Config& config,
+                           const core::Clock& clock, http::Metrics& metrics);
+
+}  // namespace unipoints::earning

@@ -1,0 +1,57 @@
+#pragma once
+// What a route handler receives and returns.
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <nlohmann/json_fwd.hpp>
+
+#include "unipoints/tenancy/principal.hpp"
+
+namespace unipoints::http {
+
+using RawRequest = boost::beast::http::request<boost::beast::http::string_body>;
+
+struct Request {
+  const RawRequest& raw;
+  std::string path;                               // decoded path without the query
+  std::multimap<std::string, std::string> query;  // decoded query parameters
+  std::map<std::string, std::string> params;      // {name} segments of the matched route
+  std::string request_id;
+  std::optional<tenancy::Principal> principal;  // set when the route requires a key
+
+  const tenancy::Principal& who() const { return *principal; }
+  std::optional<std::string> Query(const std::string& name) const;
+  const std::string& Param(const std::string& name) const { return params.at(name); }
+  std::string_view Header(std::string_view name) const;
+};
+
+struct Response {
+  boost::beast::http::status status = boost::beast::http::status::ok;
+  std::string content_type = "application/json; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// Serialises JSON as UTF-8 (never throwing on odd bytes) into a response.
+Response JsonResponse(boost::beast::http::status status, const nlohmann::json& body);
+
+// Parses a JSON body: 415 unless the content type is application/json, 400 for malformed JSON or
+// invalid UTF-8, 400 when the top level is not an object.
+nlohmann::json ParseJsonObject(const Request& req);
+
+// A numeric path parameter; 404 when it is not a positive integer.
+std::int64_t IdParam(const Request& req, const std::string& name);
+
+// ?limit= within [1, max], default 50.
+int ListLimit(const Request& req, int max_limit);
+
+}  // namespace unipoints::http

@@ -1,0 +1,13 @@
+#pragma once
+
+#include "unipoints/db/database.hpp"
+#include "unipoints/http/router.hpp"
+#include "unipoints/members/members_service.hpp"
+
+namespace unipoints::members {
+
+// POST/GET /v1/members, GET /v1/members/{id}, report-lost, replacement cards.
+void RegisterMemberRoutes(http::Router& router, db::Database& db, const MemberService& service,
+                          int max_list_limit);
+
+}  // namespace unipoints::members

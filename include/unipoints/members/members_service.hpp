@@ -1,0 +1,68 @@
+#pragma once
+// Members and cards: enrolment (identity numbers kept only as a keyed hash and a masked form),
+// search, card loss and replacement.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "unipoints/db/database.hpp"
+
+namespace unipoints::members {
+
+struct NewMember {
+  std::string name, gender, id_type, id_number, phone;
+  std::optional<std::string> email, address;
+  std::optional<std::int64_t> issuing_partner_id;
+};
+
+struct Enrolled {
+  std::int64_t member_id;
+  std::string card_no;
+};
+
+// The member a card or id points at, with the card's state: what accrual and redemption check.
+struct MemberRef {
+  std::int64_t member_id = 0;
+  std::string status;  // active, suspended, terminated
+  std::string tier;
+  std::optional<std::string> card_no;
+  std::optional<std::string> card_status;
+};
+
+class MemberService {
+ public:
+  explicit MemberService(std::string identity_hash_key) : identity_hash_key_(std::move(identity_hash_key)) {}
+
+  Enrolled Enrol(db::Tx& tx, std::int64_t tenant_id, const NewMember& m) const;
+  // Search by exactly one of card_no, phone, id_number.
+  std::vector<nlohmann::json> Search(db::Tx& tx, std::int64_t tenant_id,
+                                     const std::optional<std::string>& card_no,
+                                     const std::optional<std::string>& phone,
+                                     const std::optional<std::string>& id_number, int limit) const;
+  nlohmann::json Profile(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id) const;  // 404 if unknown
+  nlohmann::json ReportLost(db::Tx& tx, std::int64_t tenant_id, const std::string& card_no) const;
+  std::string ReplaceCard(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id,
+                          std::optional<std::int64_t> issuing_partner_id) const;
+
+  // For accrual and redemption. Throw 422 unknown_card / unknown_member.
+  static MemberRef ByCard(db::Tx& tx, std::int64_t tenant_id, const std::string& card_no, bool lock);
+  static MemberRef ById(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, bool lock);
+  // 404 unless the member exists in the tenant.
+  static void RequireExists(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id);
+
+  std::string IdentityHash(std::int64_t tenant_id, const std::string& normalised) const;
+
+ private:
+  std::string identity_hash_key_;
+};
+
+// Upper-case, without spaces and dashes: "110101 19900101 123x" → "11010119900101123X".
+std::string NormaliseIdNumber(std::string_view raw);
+// Keeps the first 3 and last 4 characters of long numbers: "110***********123X".
+std::string MaskIdNumber(std::string_view normalised);
+
+}  // namespace unipoints::members

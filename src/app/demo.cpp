@@ -1,0 +1,157 @@
+#include "unipoints/app/demo.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "unipoints/core/error.hpp"
+#include "unipoints/earning/accrual_service.hpp"
+#include "unipoints/earning/rules.hpp"
+#include "unipoints/members/members_service.hpp"
+#include "unipoints/tenancy/tenancy_service.hpp"
+
+namespace unipoints::app {
+namespace {
+
+using nlohmann::json;
+
+json ReadJsonFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return nullptr;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto j = json::parse(ss.str(), nullptr, false);
+  return j.is_discarded() ? json(nullptr) : j;
+}
+
+bool KeysStillWork(db::Tx& tx, const json& keys) {
+  if (!keys.is_object() || !keys.contains("keys")) return false;
+  for (const auto& [role, key] : keys["keys"].items()) {
+    if (!key.is_string() || !tenancy::Authenticate(tx, key.get<std::string>())) return false;
+  }
+  return keys["keys"].size() == 5;
+}
+
+const char* kTelecomRules = R"({
+  "rules": [
+    {"category": "data", "points_per_unit": 2, "unit_minor": 100, "point_type": "consumption",
+     "tier_multipliers": {"gold": "1.5"}},
+    {"category": "voice", "points_per_unit": 1, "unit_minor": 100, "point_type": "consumption",
+     "tier_multipliers": {"gold": "1.5"}}
+  ],
+  "promotions": []
+})";
+
+const char* kRetailRules = R"({
+  "rules": [
+    {"category": "purchase", "points_per_unit": 1, "unit_minor": 100, "point_type": "consumption",
+     "min_amount_minor": 100, "cap_points": 100000, "tier_multipliers": {"gold": "1.5"}}
+  ],
+  "promotions": []
+})";
+
+}  // namespace
+
+json SeedDemo(db::Database& db, const config::Config& config, const std::string& keys_file) {
+  const members::MemberService members(config.identity_hash_key);
+  const auto now = core::SystemClock().Now();
+  return db.RunSync([&](db::Tx& tx) {
+    auto existing_keys = ReadJsonFile(keys_file);
+    auto tenant = tenancy::FindTenantByCode(tx, "demo");
+    if (tenant && KeysStillWork(tx, existing_keys)) return existing_keys;
+
+    if (!tenant) {
+      tenant = tenancy::CreateTenant(tx, {"demo", "联盟积分 Demo Alliance", "CNY", "Asia/Shanghai"}).first;
+      tenancy::PutPolicy(tx, tenant->id,
+                         {{"expiry", {{"kind", "calendar_years"}, {"n", 3}}}, {"carry_over_percent", 0}});
+    }
+    const auto tid = tenant->id;
+    auto partner = [&](const std::string& code, const std::string& name, const std::string& kind) {
+      try {
+        return tenancy::GetPartner(tx, tid, code);
+      } catch (const core::DomainError&) {
+        return tenancy::CreatePartner(tx, tid, code, name, kind);
+      }
+    };
+    auto telecom = partner("T", "省电信 Provincial Telecom", "telecom");
+    auto retail = partner("R", "华联超市 Regional Retail", "retail");
+    if (earning::ListRules(tx, tid, telecom.id, "T")["items"].empty()) {
+      earning::PutRules(tx, tid, telecom.id, "T", core::ParseRfc3339("2024-01-01T00:00:00+08:00"),
+                        earning::ParseRuleSet(json::parse(kTelecomRules)), now);
+      earning::PutRules(tx, tid, retail.id, "R", core::ParseRfc3339("2024-01-01T00:00:00+08:00"),
+                        earning::ParseRuleSet(json::parse(kRetailRules)), now);
+    }
+
+    json keys = {
+        {"admin", tenancy::CreateKey(tx, tid, tenancy::Role::kAdmin, std::nullopt, "demo admin").key},
+        {"partner_T",
+         tenancy::CreateKey(tx, tid, tenancy::Role::kPartner, telecom.id, "demo telecom POS").key},
+        {"partner_R", tenancy::CreateKey(tx, tid, tenancy::Role::kPartner, retail.id, "demo retail POS").key},
+        {"agent", tenancy::CreateKey(tx, tid, tenancy::Role::kAgent, std::nullopt, "demo agent").key},
+        {"finance", tenancy::CreateKey(tx, tid, tenancy::Role::kFinance, std::nullopt, "demo finance").key},
+    };
+
+    struct DemoMember {
+      const char* name;
+      const char* gender;
+      const char* id_number;
+      const char* phone;
+      std::int64_t partner;
+    };
+    const DemoMember people[] = {
+        {"张伟", "male", "110101199003071234", "13800000001", telecom.id},
+        {"李娜", "female", "310104198511204321", "13900000002", retail.id},
+        {"Wang Fang", "female", "E12345678", "13700000003", telecom.id},
+    };
+    json member_list = json::array();
+    for (const auto& p : people) {
+      auto found = members.Search(tx, tid, std::nullopt, std::nullopt, std::string(p.id_number), 1);
+      if (!found.empty()) {
+        auto profile = members.Profile(tx, tid, found[0]["member_id"].get<std::int64_t>());
+        member_list.push_back({{"member_id", profile["member_id"]},
+                               {"name", p.name},
+                               {"card_no", profile["cards"].back()["card_no"]}});
+        continue;
+      }
+      members::NewMember m{p.name,  p.gender,     "resident_id", p.id_number,
+                           p.phone, std::nullopt, std::nullopt,  p.partner};
+      auto enrolled = members.Enrol(tx, tid, m);
+      member_list.push_back(
+          {{"member_id", enrolled.member_id}, {"name", p.name}, {"card_no", enrolled.card_no}});
+      // A little history: a telecom bill and a supermarket purchase each.
+      auto post = [&](const tenancy::Partner& by, const std::string& category, std::int64_t amount) {
+        tenancy::Principal who;
+        who.role = tenancy::Role::kPartner;
+        who.tenant_id = tid;
+        who.partner_id = by.id;
+        who.partner_code = by.code;
+        http::Fields f(json::object());
+        earning::AccrualInput in;
+        in.event_id = "demo-" + std::to_string(enrolled.member_id) + "-" + by.code + "-" + category;
+        in.card_no = enrolled.card_no;
+        in.category = category;
+        in.amount_minor = amount;
+        in.occurred_at = now - std::chrono::hours(24);
+        in.canonical = {{"event_id", in.event_id}};
+        earning::ApplyAccrual(tx, who, earning::PrepareAccrual(tx, who, in), now);
+      };
+      post(telecom, "data", 12345);
+      post(retail, "purchase", 8800);
+    }
+
+    json out = {{"tenant", tenancy::ToJson(*tenant)},
+                {"keys", keys},
+                {"members", member_list},
+                {"base_url", "http://localhost:" + std::to_string(config.listen_port)}};
+    std::filesystem::path path(keys_file);
+    if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+    std::ofstream file(keys_file, std::ios::trunc);
+    file << out.dump(2) << "\n";
+    if (!file) throw std::runtime_error("cannot write " + keys_file);
+    std::filesystem::permissions(path,
+                                 std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    return out;
+  });
+}
+
+}  // namespace unipoints::app

@@ -1,0 +1,92 @@
+#include "unipoints/core/error.hpp"
+
+namespace unipoints::core {
+
+const ErrorInfo& Describe(ErrorCode code) {
+  static const ErrorInfo kValidation{"validation_failed", 400, "The request has invalid fields"};
+  static const ErrorInfo kMalformedJson{"malformed_json", 400, "The body is not valid JSON"};
+  static const ErrorInfo kMalformed{"malformed_request", 400, "The request is malformed"};
+  static const ErrorInfo kUnauthorized{"unauthorized", 401, "No valid API key"};
+  static const ErrorInfo kForbidden{"forbidden", 403, "This key may not do that"};
+  static const ErrorInfo kNotFound{"not_found", 404, "Not found"};
+  static const ErrorInfo kMethod{"method_not_allowed", 405, "Method not allowed"};
+  static const ErrorInfo kIdem{"idempotency_conflict", 409, "The id was already used with a different body"};
+  static const ErrorInfo kExists{"already_exists", 409, "It already exists"};
+  static const ErrorInfo kConflict{"conflict", 409, "Conflict"};
+  static const ErrorInfo kTooLarge{"payload_too_large", 413, "The body is too large"};
+  static const ErrorInfo kMedia{"unsupported_media_type", 415, "Unsupported content type"};
+  static const ErrorInfo kRate{"rate_limited", 429, "Too many requests"};
+  static const ErrorInfo kUnknownCard{"unknown_card", 422, "No such card"};
+  static const ErrorInfo kUnknownMember{"unknown_member", 422, "No such member"};
+  static const ErrorInfo kCardLost{"card_lost", 422, "The card was reported lost"};
+  static const ErrorInfo kCardNotActive{"card_not_active", 422, "The card is not active"};
+  static const ErrorInfo kMemberInactive{"member_inactive", 422, "The member is not active"};
+  static const ErrorInfo kUnknownCategory{"unknown_category", 422, "No earning rule for this category"};
+  static const ErrorInfo kNoRules{"no_earning_rules", 422, "The partner has no earning rules in force"};
+  static const ErrorInfo kUnknownPartner{"unknown_partner", 422, "No such partner"};
+  static const ErrorInfo kPartnerInactive{"partner_inactive", 422, "The partner is not active"};
+  static const ErrorInfo kInsufficient{"insufficient_points", 422, "Not enough points"};
+  static const ErrorInfo kUnavailable{"service_unavailable", 503, "The database is unavailable"};
+  static const ErrorInfo kInternal{"internal_error", 500, "Internal error"};
+  switch (code) {
+    case ErrorCode::kValidationFailed:
+      return kValidation;
+    case ErrorCode::kMalformedJson:
+      return kMalformedJson;
+    case ErrorCode::kMalformedRequest:
+      return kMalformed;
+    case ErrorCode::kUnauthorized:
+      return kUnauthorized;
+    case ErrorCode::kForbidden:
+      return kForbidden;
+    case ErrorCode::kNotFound:
+      return kNotFound;
+    case ErrorCode::kMethodNotAllowed:
+      return kMethod;
+    case ErrorCode::kIdempotencyConflict:
+      return kIdem;
+    case ErrorCode::kAlreadyExists:
+      return kExists;
+    case ErrorCode::kConflict:
+      return kConflict;
+    case ErrorCode::kPayloadTooLarge:
+      return kTooLarge;
+    case ErrorCode::kUnsupportedMediaType:
+      return kMedia;
+    case ErrorCode::kRateLimited:
+      return kRate;
+    case ErrorCode::kUnknownCard:
+      return kUnknownCard;
+    case ErrorCode::kUnknownMember:
+      return kUnknownMember;
+    case ErrorCode::kCardLost:
+      return kCardLost;
+    case ErrorCode::kCardNotActive:
+      return kCardNotActive;
+    case ErrorCode::kMemberInactive:
+      return kMemberInactive;
+    case ErrorCode::kUnknownCategory:
+      return kUnknownCategory;
+    case ErrorCode::kNoEarningRules:
+      return kNoRules;
+    case ErrorCode::kUnknownPartner:
+      return kUnknownPartner;
+    case ErrorCode::kPartnerInactive:
+      return kPartnerInactive;
+    case ErrorCode::kInsufficientPoints:
+      return kInsufficient;
+    case ErrorCode::kServiceUnavailable:
+      return kUnavailable;
+    case ErrorCode::kInternal:
+      return kInternal;
+  }
+  return kInternal;
+}
+
+void ThrowField(std::string field, std::string message) {
+  std::string detail = field + ": " + message;
+  throw DomainError(ErrorCode::kValidationFailed, std::move(detail),
+                    {{std::move(field), std::move(message)}});
+}
+
+}  // namespace unipoints::core

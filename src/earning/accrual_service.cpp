@@ -1,0 +1,123 @@
+#include "unipoints/earning/accrual_service.hpp"
+
+#include "earning_store.hpp"
+#include "unipoints/core/error.hpp"
+#include "unipoints/lots/lots_service.hpp"
+#include "unipoints/members/members_service.hpp"
+
+namespace unipoints::earning {
+namespace {
+
+using core::DomainError;
+using core::ErrorCode;
+using nlohmann::json;
+
+// Events dated further ahead than this are refused: a clock that far off is a bug upstream.
+constexpr auto kMaxFutureSkew = std::chrono::hours(24);
+
+}  // namespace
+
+AccrualInput ParseAccrual(const json& event, http::Fields& f, core::Instant now) {
+  AccrualInput in;
+  in.event_id = f.Id("event_id");
+  in.card_no = f.OptStr("card_no", 32);
+  in.member_id = f.OptInt("member_id", 1, INT64_MAX);
+  if (f.Has("card_no") == f.Has("member_id")) f.Error("card_no", "give exactly one of card_no or member_id");
+  in.category = f.OptStr("category", 64);
+  in.amount_minor = f.OptInt("amount_minor", 0, kMaxAmountMinor);
+  in.points = f.OptInt("points", 1, kMaxDirectPoints);
+  in.point_type = f.OptEnum("point_type", {"consumption", "tenure", "credit", "bonus"});
+  if (f.Has("amount_minor") == f.Has("points"))
+    f.Error("amount_minor", "give exactly one of amount_minor or points");
+  if (f.Has("amount_minor") && !f.Has("category")) f.Error("category", "is required with amount_minor");
+  in.occurred_at = f.Time("occurred_at");
+  if (f.Has("occurred_at") && in.occurred_at > now + kMaxFutureSkew) {
+    f.Error("occurred_at", "must not be more than 24 hours in the future");
+  }
+  in.canonical = event;
+  return in;
+}
+
+PreparedAccrual PrepareAccrual(db::Tx& tx, const tenancy::Principal& who, AccrualInput input) {
+  PreparedAccrual p;
+  const auto tenant = who.tenant_id;
+  // Lock the member: accruals, redemptions and reversals of one member are serialised on it.
+  auto ref = input.card_no ? members::MemberService::ByCard(tx, tenant, *input.card_no, true)
+                           : members::MemberService::ById(tx, tenant, *input.member_id, true);
+  p.member_id = ref.member_id;
+  if (input.points) {
+    p.points = *input.points;
+    p.point_type = input.point_type.value_or("bonus");
+  } else {
+    auto version =
+        tx.ExecOne(store::kVersionAt, tenant, *who.partner_id, core::FormatRfc3339(input.occurred_at));
+    if (!version) {
+      throw DomainError(ErrorCode::kNoEarningRules,
+                        "Partner " + who.partner_code + " has no earning rules in force at " +
+                            core::FormatRfc3339(input.occurred_at),
+                        {{"occurred_at", "no earning rules in force"}});
+    }
+    auto rules = ParseRuleSet(json::parse((*version)[1].as<std::string>()));
+    auto priced = PriceAmount(rules, *input.category, *input.amount_minor, ref.tier, input.occurred_at);
+    p.points = priced.points;
+    p.point_type = input.point_type.value_or(priced.point_type);
+    p.rule_version = (*version)[0].as<int>();
+    p.multiplier = priced.multiplier.ToString();
+  }
+  p.input = std::move(input);
+  return p;
+}
+
+json ApplyAccrual(db::Tx& tx, const tenancy::Principal& who, const PreparedAccrual& p, core::Instant now) {
+  const auto tenant = who.tenant_id;
+  const auto& in = p.input;
+  std::optional<std::string> amount =
+      in.amount_minor ? std::optional(std::to_string(*in.amount_minor)) : std::nullopt;
+  std::optional<std::string> version =
+      p.rule_version ? std::optional(std::to_string(*p.rule_version)) : std::nullopt;
+  auto row = tx.Exec(store::kInsertAccrual, tenant, *who.partner_id, in.event_id, p.member_id,
+                     db::Nullable(in.card_no), db::Nullable(in.category), db::Nullable(amount), p.points,
+                     p.point_type, db::Nullable(version), db::Nullable(p.multiplier),
+                     core::FormatRfc3339(in.occurred_at));
+  const auto accrual_id = row[0][0].as<std::int64_t>();
+  json out = {{"accrual_id", accrual_id}, {"event_id", in.event_id},    {"member_id", p.member_id},
+              {"points", p.points},       {"point_type", p.point_type}, {"partner", who.partner_code}};
+  out["rule_version"] = p.rule_version ? json(*p.rule_version) : json(nullptr);
+  out["expires_at"] = nullptr;
+  if (p.points > 0) {
+    lots::Credit credit{tenant,   p.member_id,    *who.partner_id, p.point_type,
+                        p.points, in.occurred_at, accrual_id,      "accrual:" + std::to_string(accrual_id)};
+    auto result = lots::CreditPoints(tx, credit);
+    if (result.expires_at) out["expires_at"] = core::FormatRfc3339(*result.expires_at);
+  }
+  out["balance"] = lots::Available(tx, tenant, p.member_id, now);
+  return out;
+}
+
+json PutRules(db::Tx& tx, std::int64_t tenant_id, std::int64_t partner_id, const std::string& partner_code,
+              std::optional<core::Instant> effective_from, const RuleSet& rules, core::Instant now) {
+  tx.Exec(store::kLockPartner, tenant_id, partner_id);
+  const auto from = effective_from.value_or(now);
+  auto body = ToJson(rules);
+  auto r = tx.Exec(store::kInsertVersion, tenant_id, partner_id, core::FormatRfc3339(from), body.dump());
+  json out = body;
+  out["partner"] = partner_code;
+  out["version"] = r[0][0].as<int>();
+  out["effective_from"] = core::FormatRfc3339(from);
+  return out;
+}
+
+json ListRules(db::Tx& tx, std::int64_t tenant_id, std::int64_t partner_id, const std::string& partner_code) {
+  json items = json::array();
+  for (const auto& r : tx.Exec(store::kListVersions, tenant_id, partner_id)) {
+    json v = json::parse(r[2].as<std::string>());
+    v["version"] = r[0].as<int>();
+    v["effective_from"] = core::FormatRfc3339(core::FromUnixMicros(r[1].as<std::int64_t>()));
+    v["created_at"] = core::FormatRfc3339(core::FromUnixMicros(r[3].as<std::int64_t>()));
+    v["partner"] = partner_code;
+    items.push_back(std::move(v));
+  }
+  return {{"items", items}, {"next", nullptr}};
+}
+
+}  // namespace unipoints::earning

@@ -1,0 +1,37 @@
+#include "unipoints/http/problem.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace unipoints::http {
+
+nlohmann::json ProblemBody(core::ErrorCode code, const std::string& detail,
+                           const std::vector<core::FieldError>& errors) {
+  const auto& info = core::Describe(code);
+  nlohmann::json body = {
+      {"type", "https://unipoints.dev/problems/" + std::string(info.name)},
+      {"title", std::string(info.title)},
+      {"status", info.http_status},
+      {"code", std::string(info.name)},
+      {"detail", detail},
+  };
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& e : errors) list.push_back({{"field", e.field}, {"message", e.message}});
+  body["errors"] = std::move(list);
+  return body;
+}
+
+Response Problem(core::ErrorCode code, const std::string& detail,
+                 const std::vector<core::FieldError>& errors) {
+  const auto& info = core::Describe(code);
+  Response r = JsonResponse(static_cast<boost::beast::http::status>(info.http_status),
+                            ProblemBody(code, detail, errors));
+  r.content_type = "application/problem+json";
+  if (info.http_status == 503) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+Response Problem(const core::DomainError& error) {
+  return Problem(error.code(), error.detail(), error.errors());
+}
+
+}  // namespace unipoints::http

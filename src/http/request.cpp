@@ -1,0 +1,89 @@
+#include "unipoints/http/request.hpp"
+
+#include <boost/beast/http/field.hpp>
+#include <nlohmann/json.hpp>
+
+#include "unipoints/core/error.hpp"
+
+namespace unipoints::http {
+
+std::optional<std::string> Request::Query(const std::string& name) const {
+  auto it = query.find(name);
+  if (it == query.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string_view Request::Header(std::string_view name) const {
+  auto it = raw.find(name);
+  if (it == raw.end()) return {};
+  return it->value();
+}
+
+Response JsonResponse(boost::beast::http::status status, const nlohmann::json& body) {
+  Response r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+nlohmann::json ParseJsonObject(const Request& req) {
+  auto ct = req.Header("Content-Type");
+  std::string type(ct.substr(0, ct.find(';')));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (req.raw.body().empty() && ct.empty()) {
+    return nlohmann::json::object();  // a POST with an empty body needs no Content-Type
+  }
+  if (type != "application/json" && type.find("+json") == std::string::npos) {
+    throw core::DomainError(core::ErrorCode::kUnsupportedMediaType,
+                            "Send the body as application/json, not '" + std::string(ct) + "'",
+                            {{"Content-Type", "must be application/json"}});
+  }
+  nlohmann::json body;
+  try {
+    body = nlohmann::json::parse(req.raw.body());
+  } catch (const nlohmann::json::parse_error& e) {
+    std::string msg = e.what();
+    throw core::DomainError(core::ErrorCode::kMalformedJson, "The body is not valid UTF-8 JSON: " + msg,
+                            {{"body", "invalid JSON at byte " + std::to_string(e.byte)}});
+  }
+  if (!body.is_object()) {
+    throw core::DomainError(core::ErrorCode::kMalformedJson, "The body must be a JSON object",
+                            {{"body", "must be a JSON object"}});
+  }
+  return body;
+}
+
+std::int64_t IdParam(const Request& req, const std::string& name) {
+  const auto& s = req.Param(name);
+  std::int64_t v = 0;
+  bool ok = !s.empty() && s.size() <= 18;
+  for (char c : s) {
+    if (c < '0' || c > '9')
+      ok = false;
+    else if (ok)
+      v = v * 10 + (c - '0');
+  }
+  if (!ok || v <= 0)
+    throw core::DomainError(core::ErrorCode::kNotFound, "No " + name + " '" + s.substr(0, 40) + "'");
+  return v;
+}
+
+int ListLimit(const Request& req, int max_limit) {
+  auto v = req.Query("limit");
+  if (!v) return 50;
+  int n = 0;
+  bool ok = !v->empty() && v->size() <= 7;
+  for (char c : *v) {
+    if (c < '0' || c > '9')
+      ok = false;
+    else if (ok)
+      n = n * 10 + (c - '0');
+  }
+  if (!ok || n < 1 || n > max_limit) {
+    core::ThrowField("limit", "must be an integer from 1 to " + std::to_string(max_limit));
+  }
+  return n;
+}
+
+}  // namespace unipoints::http

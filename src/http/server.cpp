@@ -1,0 +1,359 @@
+#include "unipoints/http/server.hpp"
+
+#include <chrono>
+#include <list>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <pqxx/except>
+
+#include "unipoints/core/error.hpp"
+#include "unipoints/http/problem.hpp"
+
+namespace unipoints::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::ip::tcp;
+using namespace std::chrono_literals;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decodes; nullopt on a broken escape. `plus_is_space` for query strings.
+std::optional<std::string> Decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      int hi = HexValue(s[i + 1]), lo = HexValue(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+bool SafeRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+std::string NewRequestId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char* kHex = "0123456789abcdef";
+  std::string id(16, '0');
+  auto v = rng();
+  for (auto& c : id) {
+    c = kHex[v & 15];
+    v >>= 4;
+  }
+  return id;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  struct SessionSlot {
+    tcp::socket* socket = nullptr;
+    asio::strand<asio::io_context::executor_type>* strand = nullptr;
+    bool busy = false;
+  };
+
+  const config::Config& config;
+  const Router& router;
+  Authenticator authenticate;
+  Metrics& metrics;
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  asio::signal_set signals{ioc, SIGINT, SIGTERM};
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::list<SessionSlot> sessions;
+  std::atomic<int> active{0};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+
+  Impl(const config::Config& c, const Router& r, Authenticator a, Metrics& m)
+      : config(c), router(r), authenticate(std::move(a)), metrics(m) {}
+
+  void Bind() {
+    tcp::endpoint ep{asio::ip::make_address(config.listen_host), config.listen_port};
+    acceptor.open(ep.protocol());
+    acceptor.set_option(asio::socket_base::reuse_address(true));
+    acceptor.bind(ep);
+    acceptor.listen(asio::socket_base::max_listen_connections);
+    spdlog::info("listening on {}:{}", config.listen_host, acceptor.local_endpoint().port());
+  }
+
+  asio::awaitable<void> Accept() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(kTuple);
+      if (ec) {
+        if (stopping || ec == asio::error::operation_aborted) co_return;
+        spdlog::warn("accept failed: {}", ec.message());
+        asio::steady_timer t(ioc, 50ms);  // e.g. out of file descriptors: back off
+        co_await t.async_wait(kTuple);
+        continue;
+      }
+      if (active.load() >= config.max_connections) {
+        metrics.Add("unipoints_http_connections_refused_total", "", 1);
+        asio::co_spawn(ioc, RefuseBusy(std::move(socket)), asio::detached);
+        continue;
+      }
+      ++active;
+      auto strand = std::make_shared<asio::strand<asio::io_context::executor_type>>(asio::make_strand(ioc));
+      asio::co_spawn(*strand, Session(std::move(socket), strand), [this](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            spdlog::error("session ended by exception: {}", ex.what());
+          }
+        }
+        if (--active == 0 && stopping) Finish();
+      });
+    }
+  }
+
+  asio::awaitable<void> RefuseBusy(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    stream.expires_after(1s);
+    bhttp::response<bhttp::string_body> res{bhttp::status::service_unavailable, 11};
+    res.set(bhttp::field::content_type, "application/problem+json");
+    res.set(bhttp::field::retry_after, "1");
+    res.keep_alive(false);
+    res.body() = ProblemBody(core::ErrorCode::kServiceUnavailable, "Too many open connections").dump();
+    res.prepare_payload();
+    co_await bhttp::async_write(stream, res, kTuple);
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  asio::awaitable<void> Session(tcp::socket socket,
+                                std::shared_ptr<asio::strand<asio::io_context::executor_type>> strand) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    std::list<SessionSlot>::iterator slot;
+    {
+      std::lock_guard lock(mu);
+      slot = sessions.insert(sessions.end(), SessionSlot{&stream.socket(), strand.get(), false});
+    }
+    for (;;) {
+      if (stopping) break;
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.body_limit(static_cast<std::uint64_t>(config.max_body_bytes));
+      parser.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
+      stream.expires_after(
+          std::chrono::milliseconds(buffer.size() > 0 ? config.read_timeout_ms : config.idle_timeout_ms));
+      // Header first so an idle keep-alive wait uses the idle timeout and the rest the read timeout.
+      auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+      if (!ec && !parser.is_done()) {
+        stream.expires_after(std::chrono::milliseconds(config.read_timeout_ms));
+        std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+      }
+      {
+        std::lock_guard lock(mu);
+        slot->busy = true;
+      }
+      if (ec) {
+        std::optional<Response> early;
+        if (ec == bhttp::error::body_limit) {
+          early = Problem(core::ErrorCode::kPayloadTooLarge,
+                          "The body exceeds " + std::to_string(config.max_body_bytes) + " bytes");
+        } else if (ec == bhttp::error::header_limit) {
+          early = Problem(core::ErrorCode::kMalformedRequest, "The request headers are too large");
+        } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+                   ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+          early = Problem(core::ErrorCode::kMalformedRequest, "Malformed HTTP request: " + ec.message());
+        }
+        if (early) {
+          auto id = NewRequestId();
+          early->headers.emplace_back("X-Request-Id", id);
+          co_await Write(stream, *early, false, 11);
+          spdlog::info("- - {} {} 0.000ms id={}", static_cast<int>(early->status), ec.message(), id);
+        }
+        break;
+      }
+      auto req = parser.release();
+      const bool keep_alive = req.keep_alive() && !stopping;
+      auto started = std::chrono::steady_clock::now();
+      std::string route_name = "unmatched";
+      std::string request_id;
+      Response res = co_await Handle(req, route_name, request_id);
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      const int status = static_cast<int>(res.status);
+      metrics.ObserveRequest(std::string(req.method_string()), route_name, status, seconds);
+      spdlog::info("{} {} {} {:.3f}ms id={}", std::string(req.method_string()),
+                   std::string(req.target().substr(0, 200)), status, seconds * 1000, request_id);
+      const bool again = keep_alive && !stopping;
+      if (!co_await Write(stream, res, again, req.version())) break;
+      {
+        std::lock_guard lock(mu);
+        slot->busy = false;
+      }
+      if (!again) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    std::lock_guard lock(mu);
+    sessions.erase(slot);
+  }
+
+  asio::awaitable<bool> Write(beast::tcp_stream& stream, const Response& r, bool keep_alive,
+                              unsigned version) {
+    bhttp::response<bhttp::string_body> res{r.status, version};
+    res.set(bhttp::field::server, "unipoints");
+    res.set(bhttp::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) res.set(k, v);
+    res.keep_alive(keep_alive);
+    res.body() = r.body;
+    res.prepare_payload();
+    stream.expires_after(std::chrono::milliseconds(config.write_timeout_ms));
+    auto [ec, n] = co_await bhttp::async_write(stream, res, kTuple);
+    co_return !ec;
+  }
+
+  asio::awaitable<Response> Handle(const RawRequest& raw, std::string& route_name, std::string& request_id) {
+    auto incoming = raw["X-Request-Id"];
+    request_id = SafeRequestId(incoming) ? std::string(incoming) : NewRequestId();
+    Response res;
+    try {
+      res = co_await Dispatch(raw, route_name, request_id);
+    } catch (const core::DomainError& e) {
+      res = Problem(e);
+    } catch (const pqxx::broken_connection& e) {
+      res = Problem(core::ErrorCode::kServiceUnavailable, "The database is unavailable");
+    } catch (const std::exception& e) {
+      spdlog::error("request {} failed: {}", request_id, e.what());
+      res = Problem(core::ErrorCode::kInternal, "Internal error; quote request id " + request_id);
+    }
+    res.headers.emplace_back("X-Request-Id", request_id);
+    co_return res;
+  }
+
+  asio::awaitable<Response> Dispatch(const RawRequest& raw, std::string& route_name,
+                                     const std::string& request_id) {
+    std::string_view target = raw.target();
+    auto qpos = target.find('?');
+    auto path = Decode(target.substr(0, qpos), false);
+    if (!path || path->empty() || path->front() != '/') {
+      throw core::DomainError(core::ErrorCode::kMalformedRequest, "The request target is not a valid path");
+    }
+    Request req{raw, std::move(*path), {}, {}, request_id, std::nullopt};
+    if (qpos != std::string_view::npos) {
+      std::string_view q = target.substr(qpos + 1);
+      while (!q.empty()) {
+        auto amp = q.find('&');
+        auto part = q.substr(0, amp);
+        auto eq = part.find('=');
+        auto key = Decode(part.substr(0, eq), true);
+        auto value = Decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1), true);
+        if (!key || !value) {
+          throw core::DomainError(core::ErrorCode::kMalformedRequest,
+                                  "The query string has a broken % escape");
+        }
+        if (!key->empty()) req.query.emplace(std::move(*key), std::move(*value));
+        if (amp == std::string_view::npos) break;
+        q.remove_prefix(amp + 1);
+      }
+    }
+    auto match = router.Find(raw.method(), req.path);
+    if (match.route == nullptr) {
+      if (match.method_mismatch) {
+        throw core::DomainError(core::ErrorCode::kMethodNotAllowed,
+                                std::string(raw.method_string()) + " is not allowed on " + req.path);
+      }
+      throw core::DomainError(core::ErrorCode::kNotFound, "No route for " + req.path);
+    }
+    route_name = match.route->pattern;
+    req.params = std::move(match.params);
+    if (!match.route->roles.empty()) req.principal = co_await authenticate(req, *match.route);
+    co_return co_await match.route->handler(req);
+  }
+
+  void BeginStop() {
+    if (stopping.exchange(true)) return;
+    spdlog::info("stopping: finishing in-flight requests");
+    beast::error_code ignored;
+    acceptor.close(ignored);
+    signals.cancel();
+    {
+      std::lock_guard lock(mu);
+      for (auto& s : sessions) {
+        if (s.busy) continue;
+        auto* sock = s.socket;
+        asio::post(*s.strand, [sock] {
+          beast::error_code ec;
+          sock->cancel(ec);
+        });
+      }
+    }
+    if (active == 0) Finish();
+    // Hard deadline for sessions that never finish.
+    auto timer =
+        std::make_shared<asio::steady_timer>(ioc, std::chrono::milliseconds(config.shutdown_grace_ms));
+    timer->async_wait([this, timer](beast::error_code) {
+      if (active > 0) spdlog::warn("shutdown grace period over with {} connections open", active.load());
+      ioc.stop();
+    });
+  }
+
+  void Finish() {
+    asio::post(ioc, [this] { ioc.stop(); });
+  }
+};
+
+Server::Server(const config::Config& config, const Router& router, Authenticator authenticate,
+               Metrics& metrics)
+    : impl_(std::make_unique<Impl>(config, router, std::move(authenticate), metrics)) {}
+
+Server::~Server() = default;
+
+bool Server::stopping() const { return impl_->stopping; }
+
+void Server::Stop() {
+  asio::post(impl_->ioc, [this] { impl_->BeginStop(); });
+}
+
+void Server::Run() {
+  auto& I = *impl_;
+  I.Bind();
+  I.signals.async_wait([&I](beast::error_code ec, int sig) {
+    if (!ec) {
+      spdlog::info("signal {} received", sig);
+      I.BeginStop();
+    }
+  });
+  asio::co_spawn(I.ioc, I.Accept(), asio::detached);
+  std::vector<std::thread> threads;
+  for (int i = 1; i < I.config.io_threads; ++i) threads.emplace_back([&I] { I.ioc.run(); });
+  I.ioc.run();
+  for (auto& t : threads) t.join();
+  spdlog::info("stopped");
+}
+
+}  // namespace unipoints::http

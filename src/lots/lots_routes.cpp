@@ -1,0 +1,63 @@
+#include "unipoints/lots/lots_routes.hpp"
+
+#include "unipoints/core/error.hpp"
+#include "unipoints/lots/lots_service.hpp"
+#include "unipoints/members/members_service.hpp"
+
+namespace unipoints::lots {
+namespace {
+
+namespace asio = boost::asio;
+using boost::beast::http::status;
+using boost::beast::http::verb;
+using tenancy::Role;
+
+std::optional<std::int64_t> Cursor(const http::Request& req) {
+  auto after = req.Query("after");
+  if (!after) return std::nullopt;
+  std::int64_t v = 0;
+  bool ok = !after->empty() && after->size() <= 18;
+  for (char c : *after) {
+    if (c < '0' || c > '9')
+      ok = false;
+    else if (ok)
+      v = v * 10 + (c - '0');
+  }
+  if (!ok) core::ThrowField("after", "must be a cursor from a previous page's 'next'");
+  return v;
+}
+
+}  // namespace
+
+void RegisterLotRoutes(http::Router& router, db::Database& db, const core::Clock& clock, int max_list_limit) {
+  const std::vector<Role> kReaders{Role::kAgent, Role::kPartner, Role::kAdmin};
+
+  router.Add(verb::get, "/v1/members/{id}/balance", kReaders,
+             "Available points, split by source partner, lifetime, debt, tier and upcoming expiries",
+             [&db, &clock](http::Request& req) -> asio::awaitable<http::Response> {
+               auto id = http::IdParam(req, "id");
+               auto tenant = req.who().tenant_id;
+               auto now = clock.Now();
+               auto out = co_await db.Run([&](db::Tx& tx) { return Balance(tx, tenant, id, now); });
+               co_return http::JsonResponse(status::ok, out);
+             });
+
+  router.Add(verb::get, "/v1/members/{id}/ledger", kReaders,
+             "A member's ledger, newest first, cursor-paginated (a partner key sees its own entries)",
+             [&db, max_list_limit](http::Request& req) -> asio::awaitable<http::Response> {
+               auto id = http::IdParam(req, "id");
+               const int limit = http::ListLimit(req, max_list_limit);
+               auto after = Cursor(req);
+               const auto& who = req.who();
+               std::optional<std::int64_t> source;
+               if (who.role == Role::kPartner) source = who.partner_id;
+               auto tenant = who.tenant_id;
+               auto out = co_await db.Run([&](db::Tx& tx) {
+                 members::MemberService::RequireExists(tx, tenant, id);
+                 return Ledger(tx, tenant, id, after, limit, source);
+               });
+               co_return http::JsonResponse(status::ok, out);
+             });
+}
+
+}  // namespace unipoints::lots

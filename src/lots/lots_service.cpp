@@ -1,0 +1,90 @@
+#include "unipoints/lots/lots_service.hpp"
+
+#include "lots_store.hpp"
+#include "unipoints/core/error.hpp"
+
+namespace unipoints::lots {
+namespace {
+
+using nlohmann::json;
+
+std::optional<std::string> OptNum(std::optional<std::int64_t> v) {
+  return v ? std::optional(std::to_string(*v)) : std::nullopt;
+}
+
+}  // namespace
+
+CreditResult CreditPoints(db::Tx& tx, const Credit& c) {
+  CreditResult result;
+  const auto earned = core::FormatRfc3339(c.earned_at);
+  auto expiry = tx.Exec(store::kExpiryFor, c.tenant_id, earned, c.point_type);
+  std::optional<std::string> expires_micros;
+  if (!expiry.empty() && !expiry[0][0].is_null()) {
+    auto micros = expiry[0][0].as<std::int64_t>();
+    result.expires_at = core::FromUnixMicros(micros);
+    expires_micros = std::to_string(micros);
+  }
+  const auto debt = tx.Exec(store::kGetDebt, c.tenant_id, c.member_id)[0][0].as<std::int64_t>();
+  result.repaid_debt = std::min(debt, c.points);
+  auto lot = tx.Exec(store::kInsertLot, c.tenant_id, c.member_id, c.source_partner_id, c.point_type, c.points,
+                     c.points - result.repaid_debt, earned, db::Nullable(expires_micros),
+                     db::Nullable(OptNum(c.accrual_id)));
+  result.lot_id = lot[0][0].as<std::int64_t>();
+  tx.Exec(store::kCreditBalance, c.tenant_id, c.member_id, result.repaid_debt, c.points);
+  tx.Exec(store::kInsertLedger, c.tenant_id, c.member_id, std::string("accrual"), c.points,
+          std::to_string(c.source_partner_id), std::to_string(result.lot_id), c.ref);
+  return result;
+}
+
+std::int64_t Available(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, core::Instant now) {
+  const auto live =
+      tx.Exec(store::kLiveTotal, tenant_id, member_id, core::FormatRfc3339(now))[0][0].as<std::int64_t>();
+  const auto debt = tx.Exec(store::kGetDebt, tenant_id, member_id)[0][0].as<std::int64_t>();
+  return live - debt;
+}
+
+json Balance(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, core::Instant now) {
+  auto row = tx.ExecOne(store::kBalanceRow, tenant_id, member_id);
+  if (!row) throw core::DomainError(core::ErrorCode::kNotFound, "No member " + std::to_string(member_id));
+  const auto at = core::FormatRfc3339(now);
+  json by_source = json::object();
+  std::int64_t live = 0;
+  for (const auto& r : tx.Exec(store::kLiveBySource, tenant_id, member_id, at)) {
+    by_source[r[0].as<std::string>()] = r[1].as<std::int64_t>();
+    live += r[1].as<std::int64_t>();
+  }
+  json expiring = json::array();
+  for (const auto& r : tx.Exec(store::kExpiring, tenant_id, member_id, at)) {
+    expiring.push_back({{"expires_at", core::FormatRfc3339(core::FromUnixMicros(r[0].as<std::int64_t>()))},
+                        {"points", r[1].as<std::int64_t>()}});
+  }
+  const auto debt = (*row)[1].as<std::int64_t>();
+  return {{"member_id", member_id}, {"available", live - debt},
+          {"by_source", by_source}, {"lifetime", (*row)[0].as<std::int64_t>()},
+          {"debt", debt},           {"tier", (*row)[2].as<std::string>()},
+          {"expiring", expiring},   {"as_of", at}};
+}
+
+json Ledger(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, std::optional<std::int64_t> after,
+            int limit, std::optional<std::int64_t> source_partner_id) {
+  auto rows = tx.Exec(store::kLedgerPage, tenant_id, member_id, db::Nullable(OptNum(after)),
+                      db::Nullable(OptNum(source_partner_id)), limit + 1);
+  json items = json::array();
+  json next = nullptr;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    if (static_cast<int>(i) == limit) {
+      next = std::to_string(rows[i - 1][0].as<std::int64_t>());
+      break;
+    }
+    items.push_back({{"seq", r[0].as<std::int64_t>()},
+                     {"at", core::FormatRfc3339(core::FromUnixMicros(r[1].as<std::int64_t>()))},
+                     {"kind", r[2].as<std::string>()},
+                     {"points", r[3].as<std::int64_t>()},
+                     {"source", r[4].is_null() ? json(nullptr) : json(r[4].as<std::string>())},
+                     {"ref", r[5].as<std::string>()}});
+  }
+  return {{"items", items}, {"next", next}};
+}
+
+}  // namespace unipoints::lots

@@ -1,0 +1,71 @@
+#pragma once
+// SQL for lots, balances and the ledger.
+
+#include "unipoints/db/database.hpp"
+
+namespace unipoints::lots::store {
+
+// The expiry instant for a lot earned at $2 of point type $3 under tenant $1's policy, computed
+// in the tenant's time zone: calendar years end at local midnight of 1 January of year Y+N;
+// months add N calendar months to the local earning time (Jan 31 + 1 month = end of February).
+inline constexpr db::Query kExpiryFor{
+    "lot_expiry_for",
+    "WITH t AS (SELECT time_zone FROM tenants WHERE id = $1),"
+    " pol AS (SELECT coalesce(p.by_point_type -> $3 ->> 'kind', p.expiry_kind) AS kind,"
+    "               coalesce((p.by_point_type -> $3 ->> 'n')::int, p.expiry_n) AS n"
+    "         FROM tenant_policies p WHERE p.tenant_id = $1)"
+    " SELECT CASE pol.kind"
+    "   WHEN 'calendar_years' THEN (extract(epoch FROM make_timestamptz("
+    "        extract(year FROM ($2::timestamptz AT TIME ZONE t.time_zone))::int + pol.n, 1, 1, 0, 0, 0,"
+    "        t.time_zone)) * 1000000)::bigint"
+    "   WHEN 'months' THEN (extract(epoch FROM ((($2::timestamptz AT TIME ZONE t.time_zone)"
+    "        + make_interval(months => pol.n)) AT TIME ZONE t.time_zone)) * 1000000)::bigint"
+    "   ELSE NULL END"
+    " FROM t LEFT JOIN pol ON true"};
+inline constexpr db::Query kBalanceRow{"balance_row",
+                                       "SELECT b.lifetime, b.debt, m.tier FROM member_balances b"
+                                       " JOIN members m ON m.tenant_id = b.tenant_id AND m.id = b.member_id"
+                                       " WHERE b.tenant_id = $1 AND b.member_id = $2"};
+inline constexpr db::Query kGetDebt{
+    "balance_debt", "SELECT debt FROM member_balances WHERE tenant_id = $1 AND member_id = $2"};
+inline constexpr db::Query kCreditBalance{
+    "balance_credit",
+    "UPDATE member_balances SET debt = debt - $3, lifetime = lifetime + $4, updated_at = now()"
+    " WHERE tenant_id = $1 AND member_id = $2"};
+inline constexpr db::Query kInsertLot{
+    "lot_insert",
+    "INSERT INTO lots (tenant_id, member_id, source_partner_id, point_type, points, remaining, earned_at,"
+    " expires_at, accrual_id) VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz,"
+    " CASE WHEN $8::bigint IS NULL THEN NULL ELSE 'epoch'::timestamptz + $8::bigint * interval '1 "
+    "microsecond' END, $9::bigint)"
+    " RETURNING id"};
+inline constexpr db::Query kInsertLedger{
+    "ledger_insert",
+    "INSERT INTO ledger_entries (tenant_id, member_id, kind, points, source_partner_id, lot_id, ref)"
+    " VALUES ($1, $2, $3, $4, $5::bigint, $6::bigint, $7) RETURNING seq"};
+inline constexpr db::Query kLiveBySource{
+    "lots_live_by_source",
+    "SELECT p.code, sum(l.remaining)::bigint FROM lots l"
+    " JOIN partners p ON p.tenant_id = l.tenant_id AND p.id = l.source_partner_id"
+    " WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0"
+    " AND (l.expires_at IS NULL OR l.expires_at > $3::timestamptz)"
+    " GROUP BY p.code ORDER BY p.code"};
+inline constexpr db::Query kLiveTotal{"lots_live_total",
+                                      "SELECT coalesce(sum(l.remaining), 0)::bigint FROM lots l"
+                                      " WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0"
+                                      " AND (l.expires_at IS NULL OR l.expires_at > $3::timestamptz)"};
+inline constexpr db::Query kExpiring{
+    "lots_expiring",
+    "SELECT (extract(epoch FROM l.expires_at) * 1000000)::bigint, sum(l.remaining)::bigint FROM lots l"
+    " WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0 AND l.expires_at > $3::timestamptz"
+    " GROUP BY l.expires_at ORDER BY l.expires_at"};
+inline constexpr db::Query kLedgerPage{
+    "ledger_page",
+    "SELECT e.seq, (extract(epoch FROM e.at) * 1000000)::bigint, e.kind, e.points, p.code, e.ref FROM "
+    "ledger_entries e"
+    " LEFT JOIN partners p ON p.tenant_id = e.tenant_id AND p.id = e.source_partner_id"
+    " WHERE e.tenant_id = $1 AND e.member_id = $2 AND ($3::bigint IS NULL OR e.seq < $3::bigint)"
+    " AND ($4::bigint IS NULL OR e.source_partner_id = $4::bigint)"
+    " ORDER BY e.seq DESC LIMIT $5"};
+
+}  // namespace unipoints::lots::store

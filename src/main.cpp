@@ -1,0 +1,199 @@
+// unipoints: parse the command line and configuration, set up logging, build the objects, run.
+
+#include <iostream>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include "unipoints/app/demo.hpp"
+#include "unipoints/config/config.hpp"
+#include "unipoints/core/error.hpp"
+#include "unipoints/core/time.hpp"
+#include "unipoints/db/database.hpp"
+#include "unipoints/db/migrations.hpp"
+#include "unipoints/earning/earning_routes.hpp"
+#include "unipoints/http/ops_routes.hpp"
+#include "unipoints/http/server.hpp"
+#include "unipoints/lots/lots_routes.hpp"
+#include "unipoints/members/members_routes.hpp"
+#include "unipoints/tenancy/tenancy_routes.hpp"
+#include "unipoints/tenancy/tenancy_service.hpp"
+
+namespace po = boost::program_options;
+using namespace unipoints;
+
+namespace {
+
+constexpr const char* kUsage = R"(unipoints - points-alliance settlement server
+
+Usage: unipoints <command> [options]
+
+Commands:
+  serve           run the HTTP server (applies pending migrations first)
+  migrate         apply pending database migrations
+  tenant create   create a tenant and print {tenant, admin_key} as JSON
+  demo            create the demo alliance (idempotent) and print its keys
+
+Run 'unipoints <command> --help' for a command's options. Configuration comes from
+--config FILE (JSON, see config/unipoints.example.json) and UNIPOINTS_* environment variables.
+)";
+
+void SetUpLogging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("unipoints");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+}
+
+// Parses `args` with `desc`; prints help and returns false when --help was given.
+bool Parse(const std::vector<std::string>& args, po::options_description& desc, po::variables_map& vm,
+           const char* usage) {
+  desc.add_options()("help,h", "show this help");
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  if (vm.count("help")) {
+    std::cout << usage << "\n" << desc << "\n";
+    return false;
+  }
+  po::notify(vm);
+  return true;
+}
+
+std::optional<std::string> ConfigFile(const po::variables_map& vm) {
+  if (vm.count("config")) return vm["config"].as<std::string>();
+  return std::nullopt;
+}
+
+int Serve(const std::vector<std::string>& args) {
+  po::options_description desc("serve options");
+  desc.add_options()("config", po::value<std::string>(), "JSON configuration file");
+  po::variables_map vm;
+  if (!Parse(args, desc, vm, "Usage: unipoints serve [--config FILE]")) return 0;
+  const auto config = config::Load(ConfigFile(vm), true);
+  SetUpLogging(config.log_level);
+
+  db::Database db(config);
+  try {
+    for (const auto& name : db::Migrate(db)) spdlog::info("applied migration {}", name);
+  } catch (const std::exception& e) {
+    // Serve anyway: /readyz reports the problem until the database is reachable and migrated.
+    spdlog::error("migrations not applied: {}", e.what());
+  }
+  const core::SystemClock clock;
+  const members::MemberService member_service(config.identity_hash_key);
+  http::Metrics metrics;
+  http::Router router;
+  tenancy::RegisterTenancyRoutes(router, db, config);
+  members::RegisterMemberRoutes(router, db, member_service, config.max_list_limit);
+  earning::RegisterEarningRoutes(router, db, config, clock, metrics);
+  lots::RegisterLotRoutes(router, db, clock, config.max_list_limit);
+  http::Server* server_ptr = nullptr;
+  http::RegisterOpsRoutes(router, db, metrics,
+                          [&server_ptr] { return server_ptr != nullptr && server_ptr->stopping(); });
+
+  http::Server server(config, router, tenancy::MakeAuthenticator(db, config), metrics);
+  server_ptr = &server;
+  server.Run();
+  db.Stop();
+  return 0;
+}
+
+int Migrate(const std::vector<std::string>& args) {
+  po::options_description desc("migrate options");
+  desc.add_options()("config", po::value<std::string>(), "JSON configuration file");
+  po::variables_map vm;
+  if (!Parse(args, desc, vm, "Usage: unipoints migrate [--config FILE]")) return 0;
+  const auto config = config::Load(ConfigFile(vm), false);
+  SetUpLogging(config.log_level);
+  db::Database db(config);
+  auto applied = db::Migrate(db);
+  for (const auto& name : applied) std::cout << "applied " << name << "\n";
+  if (applied.empty()) std::cout << "schema is current\n";
+  return 0;
+}
+
+int TenantCreate(const std::vector<std::string>& args) {
+  po::options_description desc("tenant create options");
+  desc.add_options()("code", po::value<std::string>()->required(), "tenant code, e.g. ALLIANCE1")(
+      "name", po::value<std::string>()->required(), "display name (UTF-8)")(
+      "currency", po::value<std::string>()->default_value("CNY"), "ISO 4217 currency")(
+      "time-zone", po::value<std::string>()->default_value("Asia/Shanghai"), "IANA time zone")(
+      "config", po::value<std::string>(), "JSON configuration file");
+  po::variables_map vm;
+  if (!Parse(args, desc, vm,
+             "Usage: unipoints tenant create --code C --name N --currency CNY --time-zone Asia/Shanghai"))
+    return 0;
+  const auto config = config::Load(ConfigFile(vm), false);
+  SetUpLogging(config.log_level);
+  db::Database db(config);
+  db::Migrate(db);
+  tenancy::NewTenant t{vm["code"].as<std::string>(), vm["name"].as<std::string>(),
+                       vm["currency"].as<std::string>(), vm["time-zone"].as<std::string>()};
+  auto [tenant, key] = db.RunSync([&t](db::Tx& tx) { return tenancy::CreateTenant(tx, t); });
+  std::cout << nlohmann::json{{"tenant", tenancy::ToJson(tenant)}, {"admin_key", key.key}}.dump() << "\n";
+  return 0;
+}
+
+int Demo(const std::vector<std::string>& args) {
+  po::options_description desc("demo options");
+  desc.add_options()("config", po::value<std::string>(), "JSON configuration file")(
+      "keys-file", po::value<std::string>()->default_value("var/demo-keys.json"),
+      "where to write the demo keys");
+  po::variables_map vm;
+  if (!Parse(args, desc, vm, "Usage: unipoints demo [--config FILE] [--keys-file var/demo-keys.json]"))
+    return 0;
+  const auto config = config::Load(ConfigFile(vm), true);
+  SetUpLogging(config.log_level);
+  db::Database db(config);
+  db::Migrate(db);
+  auto out = app::SeedDemo(db, config, vm["keys-file"].as<std::string>());
+  std::cout << out.dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  try {
+    if (command == "serve") return Serve(args);
+    if (command == "migrate") return Migrate(args);
+    if (command == "demo") return Demo(args);
+    if (command == "tenant") {
+      if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+        std::cout << "Usage: unipoints tenant create --code C --name N --currency CNY --time-zone Z\n";
+        return args.empty() ? 2 : 0;
+      }
+      if (args[0] != "create") {
+        std::cerr << "unknown tenant command '" << args[0] << "' (try: tenant create --help)\n";
+        return 2;
+      }
+      args.erase(args.begin());
+      return TenantCreate(args);
+    }
+    std::cerr << "unknown command '" << command << "'\n" << kUsage;
+    return 2;
+  } catch (const config::ConfigError& e) {
+    std::cerr << "configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const po::error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const core::DomainError& e) {
+    std::cerr << "error: " << e.detail() << "\n";
+    nlohmann::json errors = nlohmann::json::array();
+    for (const auto& fe : e.errors()) errors.push_back({{"field", fe.field}, {"message", fe.message}});
+    if (!errors.empty()) std::cerr << errors.dump() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+}

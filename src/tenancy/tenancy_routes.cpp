@@ -1,0 +1,161 @@
+#include "unipoints/tenancy/tenancy_routes.hpp"
+
+#include <algorithm>
+
+#include "unipoints/core/crypto.hpp"
+#include "unipoints/core/error.hpp"
+#include "unipoints/http/fields.hpp"
+#include "unipoints/tenancy/tenancy_service.hpp"
+
+namespace unipoints::tenancy {
+namespace {
+
+namespace asio = boost::asio;
+using boost::beast::http::status;
+using boost::beast::http::verb;
+using core::DomainError;
+using core::ErrorCode;
+using nlohmann::json;
+
+}  // namespace
+
+http::Authenticator MakeAuthenticator(db::Database& db, const config::Config& config) {
+  return [&db, &config](const http::Request& req, const http::Route& route) -> asio::awaitable<Principal> {
+    auto header = req.Header("Authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    if (header.size() <= kBearer.size() ||
+        !std::equal(kBearer.begin(), kBearer.end(), header.begin(),
+                    [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+      throw DomainError(ErrorCode::kUnauthorized, "Send Authorization: Bearer <key>");
+    }
+    std::string key(header.substr(kBearer.size()));
+    while (!key.empty() && key.back() == ' ') key.pop_back();
+    const auto& roles = route.roles;
+    const bool platform_route = std::find(roles.begin(), roles.end(), Role::kPlatform) != roles.end();
+    if (!config.platform_key.empty() && core::ConstantTimeEquals(key, config.platform_key)) {
+      if (!platform_route) throw DomainError(ErrorCode::kForbidden, "The platform key only creates tenants");
+      Principal p;
+      p.role = Role::kPlatform;
+      co_return p;
+    }
+    auto principal = co_await db.Run([&key](db::Tx& tx) { return Authenticate(tx, key); });
+    if (!principal) throw DomainError(ErrorCode::kUnauthorized, "Unknown or revoked key");
+    if (std::find(roles.begin(), roles.end(), principal->role) == roles.end()) {
+      throw DomainError(ErrorCode::kForbidden,
+                        "A " + std::string(RoleName(principal->role)) + " key may not call " + route.pattern);
+    }
+    co_return *principal;
+  };
+}
+
+void RegisterTenancyRoutes(http::Router& router, db::Database& db, const config::Config& config) {
+  const std::vector<Role> kAdmin{Role::kAdmin};
+  const std::vector<Role> kAnyRole{Role::kAdmin, Role::kPartner, Role::kAgent, Role::kFinance};
+
+  router.Add(
+      verb::post, "/v1/tenants", {Role::kPlatform}, "Create a tenant (alliance) and its first admin key",
+      [&db](http::Request& req) -> asio::awaitable<http::Response> {
+        auto body = http::ParseJsonObject(req);
+        http::Fields f(body);
+        NewTenant t{f.Str("code", 32), f.Str("name", 200), f.Str("currency", 3), f.Str("time_zone", 64)};
+        f.Done();
+        auto [tenant, key] = co_await db.Run([&t](db::Tx& tx) { return CreateTenant(tx, t); });
+        co_return http::JsonResponse(status::created, {{"tenant", ToJson(tenant)}, {"admin_key", key.key}});
+      });
+
+  router.Add(verb::get, "/v1/tenant", kAnyRole, "The caller's tenant",
+             [&db](http::Request& req) -> asio::awaitable<http::Response> {
+               auto id = req.who().tenant_id;
+               auto t = co_await db.Run([id](db::Tx& tx) { return GetTenant(tx, id); });
+               co_return http::JsonResponse(status::ok, ToJson(t));
+             });
+
+  router.Add(verb::post, "/v1/partners", kAdmin, "Create a partner",
+             [&db](http::Request& req) -> asio::awaitable<http::Response> {
+               auto body = http::ParseJsonObject(req);
+               http::Fields f(body);
+               auto code = f.Str("code", 32);
+               auto name = f.Str("name", 200);
+               auto kind = f.Enum("kind", {"telecom", "retail", "other"});
+               f.Done();
+               auto tenant = req.who().tenant_id;
+               auto p =
+                   co_await db.Run([&](db::Tx& tx) { return CreatePartner(tx, tenant, code, name, kind); });
+               co_return http::JsonResponse(status::created, ToJson(p));
+             });
+
+  router.Add(verb::get, "/v1/partners", kAnyRole, "List the tenant's partners",
+             [&db](http::Request& req) -> asio::awaitable<http::Response> {
+               auto tenant = req.who().tenant_id;
+               auto list = co_await db.Run([tenant](db::Tx& tx) { return ListPartners(tx, tenant); });
+               json items = json::array();
+               for (const auto& p : list) items.push_back(ToJson(p));
+               co_return http::JsonResponse(status::ok, {{"items", items}, {"next", nullptr}});
+             });
+
+  router.Add(verb::get, "/v1/partners/{code}", kAnyRole, "One partner",
+             [&db](http::Request& req) -> asio::awaitable<http::Response> {
+               auto tenant = req.who().tenant_id;
+               auto code = req.Param("code");
+               auto p = co_await db.Run([&](db::Tx& tx) { return GetPartner(tx, tenant, code); });
+               co_return http::JsonResponse(status::ok, ToJson(p));
+             });
+
+  router.Add(verb::post, "/v1/keys", kAdmin, "Create an API key (shown once)",
+             [&db](http::Request& req) -> asio::awaitable<http::Response> {
+               auto body = http::ParseJsonObject(req);
+               http::Fields f(body);
+               auto role_name = f.Enum("role", {"admin", "partner", "agent", "finance"});
+               auto partner_code = f.OptStr("partner", 32);
+               auto label = f.OptStr("label", 200).value_or("");
+               if (role_name == "partner" && !partner_code)
+                 f.Error("partner", "is required for a partner key");
+               if (role_name != "partner" && partner_code && !role_name.empty()) {
+                 f.Error("partner", "only partner keys belong to a partner");
+               }
+               f.Done();
+               auto tenant = req.who().tenant_id;
+               auto role = *ParseRole(role_name);
+               auto result = co_await db.Run([&](db::Tx& tx) {
+                 std::optional<std::int64_t> partner_id;
+                 if (partner_code) partner_id = GetPartner(tx, tenant, *partner_code, "partner").id;
+                 return CreateKey(tx, tenant, role, partner_id, label);
+               });
+               json out = {{"id", result.id}, {"key", result.key}, {"role", role_name}, {"label", label}};
+               out["partner"] = partner_code ? json(*partner_code) : json(nullptr);
+               co_return http::JsonResponse(status::created, out);
+             });
+
+  router.Add(verb::get, "/v1/keys", kAdmin, "List API keys (never the secrets)",
+             [&db](http::Request& req) -> asio::awaitable<http::Response> {
+               auto tenant = req.who().tenant_id;
+               auto keys = co_await db.Run([tenant](db::Tx& tx) { return ListKeys(tx, tenant); });
+               co_return http::JsonResponse(status::ok, {{"items", keys}, {"next", nullptr}});
+             });
+
+  router.Add(verb::delete_, "/v1/keys/{id}", kAdmin, "Revoke an API key",
+             [&db](http::Request& req) -> asio::awaitable<http::Response> {
+               auto tenant = req.who().tenant_id;
+               auto id = http::IdParam(req, "id");
+               co_await db.Run([tenant, id](db::Tx& tx) { RevokeKey(tx, tenant, id); });
+               co_return http::JsonResponse(status::ok, {{"id", id}, {"revoked", true}});
+             });
+
+  router.Add(verb::put, "/v1/policy", kAdmin, "Set the points policy (expiry, carry-over)",
+             [&db](http::Request& req) -> asio::awaitable<http::Response> {
+               auto body = http::ParseJsonObject(req);
+               auto tenant = req.who().tenant_id;
+               auto out = co_await db.Run([&](db::Tx& tx) { return PutPolicy(tx, tenant, body); });
+               co_return http::JsonResponse(status::ok, out);
+             });
+
+  router.Add(verb::get, "/v1/policy", kAnyRole, "The points policy",
+             [&db](http::Request& req) -> asio::awaitable<http::Response> {
+               auto tenant = req.who().tenant_id;
+               auto out = co_await db.Run([tenant](db::Tx& tx) { return GetPolicy(tx, tenant); });
+               co_return http::JsonResponse(status::ok, out);
+             });
+  (void)config;
+}
+
+}  // namespace unipoints::tenancy
