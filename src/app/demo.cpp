@@ -58,7 +58,8 @@ json SeedDemo(db::Database& db, const config::Config& config, const std::string&
   return db.RunSync([&](db::Tx& tx) {
     auto existing_keys = ReadJsonFile(keys_file);
     auto tenant = tenancy::FindTenantByCode(tx, "demo");
-    if (tenant && KeysStillWork(tx, existing_keys)) return existing_keys;
+    const auto env_file = std::filesystem::path(keys_file).parent_path() / "demo-env.sh";
+    if (tenant && KeysStillWork(tx, existing_keys) && std::filesystem::exists(env_file)) return existing_keys;
 
     if (!tenant) {
       tenant = tenancy::CreateTenant(tx, {"demo", "联盟积分 Demo Alliance", "CNY", "Asia/Shanghai"}).first;

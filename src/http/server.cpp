@@ -182,7 +182,8 @@ struct Server::Impl {
         std::optional<Response> early;
         if (ec == bhttp::error::body_limit) {
           early = Problem(core::ErrorCode::kPayloadTooLarge,
-                          "The body exceeds " + std::to_string(config.max_body_bytes) + " bytes");
+                          "The body exceeds " + std::to_string(config.max_body_bytes) + " bytes",
+                          {{"body", "larger than max_body_bytes"}});
         } else if (ec == bhttp::error::header_limit) {
           early = Problem(core::ErrorCode::kMalformedRequest, "The request headers are too large");
         } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
