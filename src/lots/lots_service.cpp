@@ -17,14 +17,14 @@ std::optional<std::string> OptNum(std::optional<std::int64_t> v) {
 CreditResult CreditPoints(db::Tx& tx, const Credit& c) {
   CreditResult result;
   const auto earned = core::FormatRfc3339(c.earned_at);
-  auto expiry = tx.Exec(store::kExpiryFor, c.tenant_id, earned, c.point_type);
+  auto expiry = tx.Exec(store::kExpiryFor, c.tenant_id, earned, c.point_type, c.member_id);
   std::optional<std::string> expires_micros;
-  if (!expiry.empty() && !expiry[0][0].is_null()) {
+  if (!expiry[0][0].is_null()) {
     auto micros = expiry[0][0].as<std::int64_t>();
     result.expires_at = core::FromUnixMicros(micros);
     expires_micros = std::to_string(micros);
   }
-  const auto debt = tx.Exec(store::kGetDebt, c.tenant_id, c.member_id)[0][0].as<std::int64_t>();
+  const auto debt = expiry[0][1].as<std::int64_t>();
   result.repaid_debt = std::min(debt, c.points);
   auto lot = tx.Exec(store::kInsertLot, c.tenant_id, c.member_id, c.source_partner_id, c.point_type, c.points,
                      c.points - result.repaid_debt, earned, db::Nullable(expires_micros),
@@ -37,10 +37,7 @@ CreditResult CreditPoints(db::Tx& tx, const Credit& c) {
 }
 
 std::int64_t Available(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, core::Instant now) {
-  const auto live =
-      tx.Exec(store::kLiveTotal, tenant_id, member_id, core::FormatRfc3339(now))[0][0].as<std::int64_t>();
-  const auto debt = tx.Exec(store::kGetDebt, tenant_id, member_id)[0][0].as<std::int64_t>();
-  return live - debt;
+  return tx.Exec(store::kAvailable, tenant_id, member_id, core::FormatRfc3339(now))[0][0].as<std::int64_t>();
 }
 
 json Balance(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, core::Instant now) {

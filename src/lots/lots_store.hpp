@@ -20,14 +20,13 @@ inline constexpr db::Query kExpiryFor{
     "        t.time_zone)) * 1000000)::bigint"
     "   WHEN 'months' THEN (extract(epoch FROM ((($2::timestamptz AT TIME ZONE t.time_zone)"
     "        + make_interval(months => pol.n)) AT TIME ZONE t.time_zone)) * 1000000)::bigint"
-    "   ELSE NULL END"
+    "   ELSE NULL END,"
+    " (SELECT debt FROM member_balances WHERE tenant_id = $1 AND member_id = $4)"
     " FROM t LEFT JOIN pol ON true"};
 inline constexpr db::Query kBalanceRow{"balance_row",
                                        "SELECT b.lifetime, b.debt, m.tier FROM member_balances b"
                                        " JOIN members m ON m.tenant_id = b.tenant_id AND m.id = b.member_id"
                                        " WHERE b.tenant_id = $1 AND b.member_id = $2"};
-inline constexpr db::Query kGetDebt{
-    "balance_debt", "SELECT debt FROM member_balances WHERE tenant_id = $1 AND member_id = $2"};
 inline constexpr db::Query kCreditBalance{
     "balance_credit",
     "UPDATE member_balances SET debt = debt - $3, lifetime = lifetime + $4, updated_at = now()"
@@ -50,10 +49,13 @@ inline constexpr db::Query kLiveBySource{
     " WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0"
     " AND (l.expires_at IS NULL OR l.expires_at > $3::timestamptz)"
     " GROUP BY p.code ORDER BY p.code"};
-inline constexpr db::Query kLiveTotal{"lots_live_total",
-                                      "SELECT coalesce(sum(l.remaining), 0)::bigint FROM lots l"
-                                      " WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0"
-                                      " AND (l.expires_at IS NULL OR l.expires_at > $3::timestamptz)"};
+// Available = remaining of unexpired lots - debt.
+inline constexpr db::Query kAvailable{
+    "lots_available",
+    "SELECT coalesce(sum(l.remaining), 0)::bigint"
+    " - (SELECT debt FROM member_balances WHERE tenant_id = $1 AND member_id = $2) FROM lots l"
+    " WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0"
+    " AND (l.expires_at IS NULL OR l.expires_at > $3::timestamptz)"};
 inline constexpr db::Query kExpiring{
     "lots_expiring",
     "SELECT (extract(epoch FROM l.expires_at) * 1000000)::bigint, sum(l.remaining)::bigint FROM lots l"

@@ -149,7 +149,7 @@ std::string MemberService::ReplaceCard(db::Tx& tx, std::int64_t tenant_id, std::
 }
 
 MemberRef MemberService::ByCard(db::Tx& tx, std::int64_t tenant_id, const std::string& card_no, bool lock) {
-  auto row = tx.ExecOne(store::kMemberByCard, tenant_id, card_no);
+  auto row = tx.ExecOne(lock ? store::kMemberByCardLocked : store::kMemberByCard, tenant_id, card_no);
   if (!row) throw DomainError(ErrorCode::kUnknownCard, "No card " + card_no, {{"card_no", "unknown card"}});
   MemberRef ref{(*row)[0].as<std::int64_t>(), (*row)[1].as<std::string>(), (*row)[2].as<std::string>(),
                 card_no, (*row)[3].as<std::string>()};
@@ -165,12 +165,11 @@ MemberRef MemberService::ByCard(db::Tx& tx, std::int64_t tenant_id, const std::s
     throw DomainError(ErrorCode::kMemberInactive, "The member is " + ref.status,
                       {{"card_no", "member is " + ref.status}});
   }
-  if (lock) tx.Exec(store::kLockMember, tenant_id, ref.member_id);
   return ref;
 }
 
 MemberRef MemberService::ById(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, bool lock) {
-  auto row = tx.ExecOne(store::kMemberById, tenant_id, member_id);
+  auto row = tx.ExecOne(lock ? store::kMemberByIdLocked : store::kMemberById, tenant_id, member_id);
   if (!row) {
     throw DomainError(ErrorCode::kUnknownMember, "No member " + std::to_string(member_id),
                       {{"member_id", "unknown member"}});
@@ -181,7 +180,6 @@ MemberRef MemberService::ById(db::Tx& tx, std::int64_t tenant_id, std::int64_t m
     throw DomainError(ErrorCode::kMemberInactive, "The member is " + ref.status,
                       {{"member_id", "member is " + ref.status}});
   }
-  if (lock) tx.Exec(store::kLockMember, tenant_id, ref.member_id);
   return ref;
 }
 

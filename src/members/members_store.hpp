@@ -66,6 +66,15 @@ inline constexpr db::Query kMemberByCard{"member_ref_by_card",
                                          " WHERE c.tenant_id = $1 AND c.card_no = $2"};
 inline constexpr db::Query kMemberById{
     "member_ref_by_id", "SELECT m.id, m.status, m.tier FROM members m WHERE m.tenant_id = $1 AND m.id = $2"};
+// The same, locking the member row: a member's point movements are serialised on it.
+inline constexpr db::Query kMemberByCardLocked{
+    "member_ref_by_card_locked",
+    "SELECT m.id, m.status, m.tier, c.status FROM cards c"
+    " JOIN members m ON m.tenant_id = c.tenant_id AND m.id = c.member_id"
+    " WHERE c.tenant_id = $1 AND c.card_no = $2 FOR UPDATE OF m"};
+inline constexpr db::Query kMemberByIdLocked{
+    "member_ref_by_id_locked",
+    "SELECT m.id, m.status, m.tier FROM members m WHERE m.tenant_id = $1 AND m.id = $2 FOR UPDATE"};
 inline constexpr db::Query kLockMember{"member_lock",
                                        "SELECT 1 FROM members WHERE tenant_id = $1 AND id = $2 FOR UPDATE"};
 inline constexpr db::Query kMemberExists{"member_exists",
