@@ -8,16 +8,13 @@
 #include <nlohmann/json.hpp>
 
 #include "unipoints/app/demo.hpp"
+#include "unipoints/app/routes.hpp"
 #include "unipoints/config/config.hpp"
 #include "unipoints/core/error.hpp"
 #include "unipoints/core/time.hpp"
 #include "unipoints/db/database.hpp"
 #include "unipoints/db/migrations.hpp"
-#include "unipoints/earning/earning_routes.hpp"
-#include "unipoints/http/ops_routes.hpp"
 #include "unipoints/http/server.hpp"
-#include "unipoints/lots/lots_routes.hpp"
-#include "unipoints/members/members_routes.hpp"
 #include "unipoints/tenancy/tenancy_routes.hpp"
 #include "unipoints/tenancy/tenancy_service.hpp"
 
@@ -84,13 +81,9 @@ int Serve(const std::vector<std::string>& args) {
   const members::MemberService member_service(config.identity_hash_key);
   http::Metrics metrics;
   http::Router router;
-  tenancy::RegisterTenancyRoutes(router, db, config);
-  members::RegisterMemberRoutes(router, db, member_service, config.max_list_limit);
-  earning::RegisterEarningRoutes(router, db, config, clock, metrics);
-  lots::RegisterLotRoutes(router, db, clock, config.max_list_limit);
   http::Server* server_ptr = nullptr;
-  http::RegisterOpsRoutes(router, db, metrics,
-                          [&server_ptr] { return server_ptr != nullptr && server_ptr->stopping(); });
+  app::RegisterAllRoutes(router, {db, config, clock, metrics, member_service,
+                                  [&server_ptr] { return server_ptr != nullptr && server_ptr->stopping(); }});
 
   http::Server server(config, router, tenancy::MakeAuthenticator(db, config), metrics);
   server_ptr = &server;

@@ -1,6 +1,7 @@
 #include "unipoints/earning/accrual_service.hpp"
 
 #include "earning_store.hpp"
+#include "unipoints/core/card_number.hpp"
 #include "unipoints/core/error.hpp"
 #include "unipoints/lots/lots_service.hpp"
 #include "unipoints/members/members_service.hpp"
@@ -21,6 +22,9 @@ AccrualInput ParseAccrual(const json& event, http::Fields& f, core::Instant now)
   AccrualInput in;
   in.event_id = f.Id("event_id");
   in.card_no = f.OptStr("card_no", 32);
+  if (in.card_no && !core::IsValidCardNumber(*in.card_no)) {
+    f.Error("card_no", "is not a card number (digits with a valid check digit)");
+  }
   in.member_id = f.OptInt("member_id", 1, INT64_MAX);
   if (f.Has("card_no") == f.Has("member_id")) f.Error("card_no", "give exactly one of card_no or member_id");
   in.category = f.OptStr("category", 64);

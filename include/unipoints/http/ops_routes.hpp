@@ -8,11 +8,12 @@
 
 namespace unipoints::http {
 
-// /healthz, /readyz, /metrics and /openapi.json. Register last: the OpenAPI document lists the
-// router's routes as they are when it is served.
+// /healthz, /readyz, /metrics and /openapi.json.
 void RegisterOpsRoutes(Router& router, db::Database& db, Metrics& metrics, std::function<bool()> stopping);
 
-// The OpenAPI 3.1 document for every route of `router`.
-nlohmann::json OpenApi(const Router& router);
+// The OpenAPI 3.1 document, api/openapi.json embedded at build time. A unit test holds it and
+// the router's routes in step.
+const char* OpenApiText();
+const nlohmann::json& OpenApi();
 
 }  // namespace unipoints::http

@@ -1,0 +1,26 @@
+#pragma once
+// Every route of the server, registered in one place (used by `serve` and by the OpenAPI test).
+
+#include <functional>
+
+#include "unipoints/config/config.hpp"
+#include "unipoints/core/time.hpp"
+#include "unipoints/db/database.hpp"
+#include "unipoints/http/metrics.hpp"
+#include "unipoints/http/router.hpp"
+#include "unipoints/members/members_service.hpp"
+
+namespace unipoints::app {
+
+struct Wiring {
+  db::Database& db;
+  const config::Config& config;
+  const core::Clock& clock;
+  http::Metrics& metrics;
+  const members::MemberService& members;
+  std::function<bool()> stopping;
+};
+
+void RegisterAllRoutes(http::Router& router, const Wiring& w);
+
+}  // namespace unipoints::app

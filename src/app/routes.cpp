@@ -1,0 +1,19 @@
+#include "unipoints/app/routes.hpp"
+
+#include "unipoints/earning/earning_routes.hpp"
+#include "unipoints/http/ops_routes.hpp"
+#include "unipoints/lots/lots_routes.hpp"
+#include "unipoints/members/members_routes.hpp"
+#include "unipoints/tenancy/tenancy_routes.hpp"
+
+namespace unipoints::app {
+
+void RegisterAllRoutes(http::Router& router, const Wiring& w) {
+  tenancy::RegisterTenancyRoutes(router, w.db, w.config);
+  members::RegisterMemberRoutes(router, w.db, w.members, w.config.max_list_limit);
+  earning::RegisterEarningRoutes(router, w.db, w.config, w.clock, w.metrics);
+  lots::RegisterLotRoutes(router, w.db, w.clock, w.config.max_list_limit);
+  http::RegisterOpsRoutes(router, w.db, w.metrics, w.stopping);
+}
+
+}  // namespace unipoints::app
