@@ -80,9 +80,10 @@ int Serve(const std::vector<std::string>& args) {
   const core::SystemClock clock;
   const members::MemberService member_service(config.identity_hash_key);
   http::Metrics metrics;
+  earning::RuleCache rule_cache;
   http::Router router;
   http::Server* server_ptr = nullptr;
-  app::RegisterAllRoutes(router, {db, config, clock, metrics, member_service,
+  app::RegisterAllRoutes(router, {db, config, clock, metrics, member_service, rule_cache,
                                   [&server_ptr] { return server_ptr != nullptr && server_ptr->stopping(); }});
 
   http::Server server(config, router, tenancy::MakeAuthenticator(db, config), metrics);

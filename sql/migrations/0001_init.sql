@@ -163,6 +163,9 @@ CREATE TABLE member_balances (
   member_id  bigint NOT NULL,
   lifetime   bigint NOT NULL DEFAULT 0,
   debt       bigint NOT NULL DEFAULT 0 CHECK (debt >= 0),
+  -- sum of remaining over all the member's lots, expired or not until the expiry job runs:
+  -- available = held - debt - remaining of lots already past expires_at
+  held       bigint NOT NULL DEFAULT 0 CHECK (held >= 0),
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_id, member_id),
   FOREIGN KEY (tenant_id, member_id) REFERENCES members (tenant_id, id)

@@ -55,6 +55,7 @@ const char* kRetailRules = R"({
 json SeedDemo(db::Database& db, const config::Config& config, const std::string& keys_file) {
   const members::MemberService members(config.identity_hash_key);
   const auto now = core::SystemClock().Now();
+  earning::RuleCache rule_cache;
   return db.RunSync([&](db::Tx& tx) {
     auto existing_keys = ReadJsonFile(keys_file);
     auto tenant = tenancy::FindTenantByCode(tx, "demo");
@@ -134,7 +135,7 @@ json SeedDemo(db::Database& db, const config::Config& config, const std::string&
         in.amount_minor = amount;
         in.occurred_at = now - std::chrono::hours(24);
         in.canonical = {{"event_id", in.event_id}};
-        earning::ApplyAccrual(tx, who, earning::PrepareAccrual(tx, who, in), now);
+        earning::ApplyAccrual(tx, who, earning::PrepareAccrual(tx, who, in, rule_cache), now);
       };
       post(telecom, "data", 12345);
       post(retail, "purchase", 8800);

@@ -11,7 +11,7 @@ namespace unipoints::app {
 void RegisterAllRoutes(http::Router& router, const Wiring& w) {
   tenancy::RegisterTenancyRoutes(router, w.db, w.config);
   members::RegisterMemberRoutes(router, w.db, w.members, w.config.max_list_limit);
-  earning::RegisterEarningRoutes(router, w.db, w.config, w.clock, w.metrics);
+  earning::RegisterEarningRoutes(router, w.db, w.config, w.clock, w.metrics, w.rule_cache);
   lots::RegisterLotRoutes(router, w.db, w.clock, w.config.max_list_limit);
   http::RegisterOpsRoutes(router, w.db, w.metrics, w.stopping);
 }

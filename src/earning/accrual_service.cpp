@@ -42,7 +42,22 @@ AccrualInput ParseAccrual(const json& event, http::Fields& f, core::Instant now)
   return in;
 }
 
-PreparedAccrual PrepareAccrual(db::Tx& tx, const tenancy::Principal& who, AccrualInput input) {
+std::shared_ptr<const RuleSet> RuleCache::Get(std::int64_t tenant_id, std::int64_t partner_id, int version,
+                                              const std::string& body_json) {
+  const auto key = std::make_tuple(tenant_id, partner_id, version);
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = entries_.find(key); it != entries_.end()) return it->second;
+  }
+  auto parsed = std::make_shared<const RuleSet>(ParseRuleSet(json::parse(body_json)));
+  std::lock_guard lock(mu_);
+  if (entries_.size() >= max_entries_) entries_.clear();
+  entries_.emplace(key, parsed);
+  return parsed;
+}
+
+PreparedAccrual PrepareAccrual(db::Tx& tx, const tenancy::Principal& who, AccrualInput input,
+                               RuleCache& cache) {
   PreparedAccrual p;
   const auto tenant = who.tenant_id;
   // Lock the member: accruals, redemptions and reversals of one member are serialised on it.
@@ -61,11 +76,12 @@ PreparedAccrual PrepareAccrual(db::Tx& tx, const tenancy::Principal& who, Accrua
                             core::FormatRfc3339(input.occurred_at),
                         {{"occurred_at", "no earning rules in force"}});
     }
-    auto rules = ParseRuleSet(json::parse((*version)[1].as<std::string>()));
-    auto priced = PriceAmount(rules, *input.category, *input.amount_minor, ref.tier, input.occurred_at);
+    const int version_no = (*version)[0].as<int>();
+    auto rules = cache.Get(tenant, *who.partner_id, version_no, (*version)[1].as<std::string>());
+    auto priced = PriceAmount(*rules, *input.category, *input.amount_minor, ref.tier, input.occurred_at);
     p.points = priced.points;
     p.point_type = input.point_type.value_or(priced.point_type);
-    p.rule_version = (*version)[0].as<int>();
+    p.rule_version = version_no;
     p.multiplier = priced.multiplier.ToString();
   }
   p.input = std::move(input);

@@ -42,7 +42,7 @@ tenancy::Partner PathPartner(db::Tx& tx, const tenancy::Principal& who, const st
 }  // namespace
 
 void RegisterEarningRoutes(http::Router& router, db::Database& db, const config::Config& config,
-                           const core::Clock& clock, http::Metrics& metrics) {
+                           const core::Clock& clock, http::Metrics& metrics, RuleCache& rule_cache) {
   router.Add(verb::put, "/v1/partners/{code}/earning-rules", {Role::kAdmin},
              "Publish a new effective-dated version of a partner's earning rules",
              [&db, &clock](http::Request& req) -> asio::awaitable<http::Response> {
@@ -76,31 +76,31 @@ void RegisterEarningRoutes(http::Router& router, db::Database& db, const config:
                co_return http::JsonResponse(status::ok, out);
              });
 
-  router.Add(verb::post, "/v1/accruals", {Role::kPartner}, "Post one accrual (idempotent on event_id)",
-             [&db, &clock, &metrics](http::Request& req) -> asio::awaitable<http::Response> {
-               auto body = http::ParseJsonObject(req);
-               http::Fields f(body);
-               auto input = ParseAccrual(body, f, clock.Now());
-               f.Done();
-               const auto who = req.who();
-               auto key = AccrualKey(who, input);
-               auto res = co_await http::RunIdempotent(db, key, [&who, &input, &clock](db::Tx& tx) {
-                 auto prepared = PrepareAccrual(tx, who, input);
-                 return db::StoredAnswer{201, ApplyAccrual(tx, who, prepared, clock.Now())};
-               });
-               const bool replay = !res.headers.empty() && res.headers.back().first == "Idempotent-Replay";
-               metrics.Add(
-                   "unipoints_accruals_total",
-                   replay ? "result=\"duplicate\""
-                          : (res.status == status::created ? "result=\"created\"" : "result=\"rejected\""),
-                   1);
-               co_return res;
-             });
+  router.Add(
+      verb::post, "/v1/accruals", {Role::kPartner}, "Post one accrual (idempotent on event_id)",
+      [&db, &clock, &metrics, &rule_cache](http::Request& req) -> asio::awaitable<http::Response> {
+        auto body = http::ParseJsonObject(req);
+        http::Fields f(body);
+        auto input = ParseAccrual(body, f, clock.Now());
+        f.Done();
+        const auto who = req.who();
+        auto key = AccrualKey(who, input);
+        auto res = co_await http::RunIdempotent(db, key, [&who, &input, &clock, &rule_cache](db::Tx& tx) {
+          auto prepared = PrepareAccrual(tx, who, input, rule_cache);
+          return db::StoredAnswer{201, ApplyAccrual(tx, who, prepared, clock.Now())};
+        });
+        const bool replay = !res.headers.empty() && res.headers.back().first == "Idempotent-Replay";
+        metrics.Add("unipoints_accruals_total",
+                    replay ? "result=\"duplicate\""
+                           : (res.status == status::created ? "result=\"created\"" : "result=\"rejected\""),
+                    1);
+        co_return res;
+      });
 
   router.Add(
       verb::post, "/v1/accruals/batch", {Role::kPartner},
       "Post up to max_batch_events accruals; one result per event, in order",
-      [&db, &config, &clock, &metrics](http::Request& req) -> asio::awaitable<http::Response> {
+      [&db, &config, &clock, &metrics, &rule_cache](http::Request& req) -> asio::awaitable<http::Response> {
         auto body = http::ParseJsonObject(req);
         const auto* events = body.contains("events") ? &body["events"] : nullptr;
         if (events == nullptr || !events->is_array())
@@ -144,7 +144,7 @@ void RegisterEarningRoutes(http::Router& router, db::Database& db, const config:
                 answers.push_back(http::RunIdempotentSync(tx, AccrualKey(who, input), [&](db::Tx& t) {
                   db::StoredAnswer answer{0, nullptr};
                   try {
-                    auto prepared = PrepareAccrual(t, who, input);
+                    auto prepared = PrepareAccrual(t, who, input, rule_cache);
                     answer = {201, ApplyAccrual(t, who, prepared, clock.Now())};
                   } catch (const DomainError& e) {
                     if (core::Describe(e.code()).http_status != 422) throw;

@@ -29,8 +29,8 @@ inline constexpr db::Query kBalanceRow{"balance_row",
                                        " WHERE b.tenant_id = $1 AND b.member_id = $2"};
 inline constexpr db::Query kCreditBalance{
     "balance_credit",
-    "UPDATE member_balances SET debt = debt - $3, lifetime = lifetime + $4, updated_at = now()"
-    " WHERE tenant_id = $1 AND member_id = $2"};
+    "UPDATE member_balances SET debt = debt - $3, lifetime = lifetime + $4, held = held + $4 - $3,"
+    " updated_at = now() WHERE tenant_id = $1 AND member_id = $2"};
 inline constexpr db::Query kInsertLot{
     "lot_insert",
     "INSERT INTO lots (tenant_id, member_id, source_partner_id, point_type, points, remaining, earned_at,"
@@ -49,13 +49,12 @@ inline constexpr db::Query kLiveBySource{
     " WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0"
     " AND (l.expires_at IS NULL OR l.expires_at > $3::timestamptz)"
     " GROUP BY p.code ORDER BY p.code"};
-// Available = remaining of unexpired lots - debt.
-inline constexpr db::Query kAvailable{
-    "lots_available",
-    "SELECT coalesce(sum(l.remaining), 0)::bigint"
-    " - (SELECT debt FROM member_balances WHERE tenant_id = $1 AND member_id = $2) FROM lots l"
-    " WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0"
-    " AND (l.expires_at IS NULL OR l.expires_at > $3::timestamptz)"};
+// Available without scanning live lots: held - debt - what already expired but is still held.
+inline constexpr db::Query kAvailable{"lots_available",
+                                      "SELECT b.held - b.debt - coalesce((SELECT sum(l.remaining) FROM lots l"
+                                      "   WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0 "
+                                      "AND l.expires_at <= $3::timestamptz), 0)"
+                                      " FROM member_balances b WHERE b.tenant_id = $1 AND b.member_id = $2"};
 inline constexpr db::Query kExpiring{
     "lots_expiring",
     "SELECT (extract(epoch FROM l.expires_at) * 1000000)::bigint, sum(l.remaining)::bigint FROM lots l"

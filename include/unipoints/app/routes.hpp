@@ -6,6 +6,7 @@
 #include "unipoints/config/config.hpp"
 #include "unipoints/core/time.hpp"
 #include "unipoints/db/database.hpp"
+#include "unipoints/earning/accrual_service.hpp"
 #include "unipoints/http/metrics.hpp"
 #include "unipoints/http/router.hpp"
 #include "unipoints/members/members_service.hpp"
@@ -18,6 +19,7 @@ struct Wiring {
   const core::Clock& clock;
   http::Metrics& metrics;
   const members::MemberService& members;
+  earning::RuleCache& rule_cache;
   std::function<bool()> stopping;
 };
 

@@ -3,8 +3,12 @@
 // rules in force at occurred_at (or posted directly), written as an accrual, a lot and a ledger entry.
 
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -44,9 +48,24 @@ struct PreparedAccrual {
   std::optional<std::string> multiplier;
 };
 
+// Parsed rule versions by (tenant, partner, version). Versions are never edited, so an entry
+// never goes stale; the cache only bounds its size.
+class RuleCache {
+ public:
+  explicit RuleCache(std::size_t max_entries = 10000) : max_entries_(max_entries) {}
+  std::shared_ptr<const RuleSet> Get(std::int64_t tenant_id, std::int64_t partner_id, int version,
+                                     const std::string& body_json);
+
+ private:
+  std::size_t max_entries_;
+  std::mutex mu_;
+  std::map<std::tuple<std::int64_t, std::int64_t, int>, std::shared_ptr<const RuleSet>> entries_;
+};
+
 // Phase 1 reads and checks (card, member, rules) and may throw a 422 DomainError; it writes
 // nothing, so a batch can record the refusal and go on in the same transaction.
-PreparedAccrual PrepareAccrual(db::Tx& tx, const tenancy::Principal& who, AccrualInput input);
+PreparedAccrual PrepareAccrual(db::Tx& tx, const tenancy::Principal& who, AccrualInput input,
+                               RuleCache& rules);
 // Phase 2 writes the accrual, lot, ledger entry and balance; returns the 201 answer body.
 nlohmann::json ApplyAccrual(db::Tx& tx, const tenancy::Principal& who, const PreparedAccrual& p,
                             core::Instant now);

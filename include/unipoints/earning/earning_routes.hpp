@@ -3,6 +3,7 @@
 #include "unipoints/config/config.hpp"
 #include "unipoints/core/time.hpp"
 #include "unipoints/db/database.hpp"
+#include "unipoints/earning/accrual_service.hpp"
 #include "unipoints/http/metrics.hpp"
 #include "unipoints/http/router.hpp"
 
@@ -10,6 +11,6 @@ namespace unipoints::earning {
 
 // Earning rules (PUT/GET /v1/partners/{code}/earning-rules) and accruals (single and batch).
 void RegisterEarningRoutes(http::Router& router, db::Database& db, const config::Config& config,
-                           const core::Clock& clock, http::Metrics& metrics);
+                           const core::Clock& clock, http::Metrics& metrics, RuleCache& rule_cache);
 
 }  // namespace unipoints::earning

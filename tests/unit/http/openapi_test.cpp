@@ -20,8 +20,9 @@ std::set<std::string> RouterOperations() {
   core::SystemClock clock;
   http::Metrics metrics;
   members::MemberService members("00");
+  earning::RuleCache rules;
   http::Router router;
-  app::RegisterAllRoutes(router, {db, config, clock, metrics, members, [] { return false; }});
+  app::RegisterAllRoutes(router, {db, config, clock, metrics, members, rules, [] { return false; }});
   std::set<std::string> ops;
   for (const auto& r : router.routes()) {
     std::string method(boost::beast::http::to_string(r.method));
