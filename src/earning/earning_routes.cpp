@@ -142,19 +142,13 @@ void RegisterEarningRoutes(http::Router& router, db::Database& db, const config:
                 // PrepareAccrual writes nothing before it may refuse, so a refusal is recorded
                 // as this event's answer and the transaction goes on with the next event.
                 answers.push_back(http::RunIdempotentSync(tx, AccrualKey(who, input), [&](db::Tx& t) {
-                  db::StoredAnswer answer{0, nullptr};
-                  try {
-                    auto prepared = PrepareAccrual(t, who, input, rule_cache);
-                    answer = {201, ApplyAccrual(t, who, prepared, clock.Now())};
-                  } catch (const DomainError& e) {
-                    if (core::Describe(e.code()).http_status != 422) throw;
-                    answer = {422, http::ProblemBody(e.code(), e.detail(), e.errors())};
-                  }
-                  return answer;
+                  auto prepared = PrepareAccrual(t, who, input, rule_cache);
+                  return db::StoredAnswer{201, ApplyAccrual(t, who, prepared, clock.Now())};
                 }));
-              } catch (const DomainError& e) {  // the same event_id with another body
-                answers.push_back(
-                    {db::StoredAnswer{409, http::ProblemBody(e.code(), e.detail(), e.errors())}, false});
+              } catch (const DomainError& e) {  // not processed: the id used with another body, ...
+                answers.push_back({db::StoredAnswer{core::Describe(e.code()).http_status,
+                                                    http::ProblemBody(e.code(), e.detail(), e.errors())},
+                                   false});
               }
             }
             return answers;

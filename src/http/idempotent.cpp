@@ -46,7 +46,16 @@ boost::asio::awaitable<Response> RunIdempotent(db::Database& db, db::Idempotency
 std::pair<db::StoredAnswer, bool> RunIdempotentSync(db::Tx& tx, const db::IdempotencyKey& key,
                                                     const IdempotentWork& work) {
   if (auto prev = db::ClaimOrReplay(tx, key)) return {*prev, true};
-  auto answer = work(tx);
+  db::StoredAnswer answer{0, nullptr};
+  try {
+    answer = work(tx);
+  } catch (const core::DomainError& e) {
+    if (core::Describe(e.code()).http_status != 422) {
+      db::Unclaim(tx, key);  // not processed: the id stays free
+      throw;
+    }
+    answer = {422, ProblemBody(e.code(), e.detail(), e.errors())};
+  }
   db::Record(tx, key, answer);
   return {std::move(answer), false};
 }

@@ -30,6 +30,8 @@ struct StoredAnswer {
 // the id was used with a different request.
 std::optional<StoredAnswer> ClaimOrReplay(Tx& tx, const IdempotencyKey& key);
 void Record(Tx& tx, const IdempotencyKey& key, const StoredAnswer& answer);
+// Releases a claim made in this transaction whose request turned out not to be processable.
+void Unclaim(Tx& tx, const IdempotencyKey& key);
 // Inserts a finished answer outright (for refusals recorded after the work rolled back). Returns
 // the stored answer, which is the other one if a concurrent request recorded first.
 std::optional<StoredAnswer> InsertAnswer(Tx& tx, const IdempotencyKey& key, const StoredAnswer& answer);

@@ -20,7 +20,9 @@ std::string RequestHash(const nlohmann::json& body);
 
 boost::asio::awaitable<Response> RunIdempotent(db::Database& db, db::IdempotencyKey key, IdempotentWork work);
 
-// The same flow on the calling thread, for batches already running on a database thread.
+// The same flow on the calling thread inside the caller's transaction, for batches. `work` must
+// refuse (throw a 422 DomainError) before its first write: the refusal is then recorded as the
+// answer in the same transaction. Any other DomainError releases the claim and is rethrown.
 // Returns the answer and whether it was a replay.
 std::pair<db::StoredAnswer, bool> RunIdempotentSync(db::Tx& tx, const db::IdempotencyKey& key,
                                                     const IdempotentWork& work);
