@@ -7,6 +7,43 @@
 
 namespace unipoints::http {
 
+bool IsValidUtf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t extra = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + extra >= s.size()) return false;
+    for (std::size_t k = 1; k <= extra; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
+        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+      return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
 std::optional<std::string> Request::Query(const std::string& name) const {
   auto it = query.find(name);
   if (it == query.end()) return std::nullopt;
@@ -40,8 +77,22 @@ nlohmann::json ParseJsonObject(const Request& req) {
                             {{"Content-Type", "must be application/json"}});
   }
   nlohmann::json body;
+  // Nesting is bounded while parsing: the library's copy, dump and compare recurse per level.
+  bool too_deep = false;
+  auto limit_depth = [&too_deep](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    if (depth > kMaxJsonDepth) {
+      too_deep = true;
+      throw std::length_error("too deep");
+    }
+    return true;
+  };
   try {
-    body = nlohmann::json::parse(req.raw.body());
+    body = nlohmann::json::parse(req.raw.body(), limit_depth);
+  } catch (const std::length_error&) {
+    if (!too_deep) throw;
+    throw core::DomainError(core::ErrorCode::kMalformedJson,
+                            "The body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels",
+                            {{"body", "nested too deeply"}});
   } catch (const nlohmann::json::parse_error& e) {
     std::string msg = e.what();
     throw core::DomainError(core::ErrorCode::kMalformedJson, "The body is not valid UTF-8 JSON: " + msg,

@@ -54,6 +54,14 @@ std::optional<std::string> Decode(std::string_view s, bool plus_is_space) {
   return out;
 }
 
+// Decoded path and query text must be UTF-8 without control characters before it goes anywhere.
+bool CleanText(std::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+  }
+  return IsValidUtf8(s);
+}
+
 bool SafeRequestId(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id) {
@@ -264,6 +272,10 @@ struct Server::Impl {
     if (!path || path->empty() || path->front() != '/') {
       throw core::DomainError(core::ErrorCode::kMalformedRequest, "The request target is not a valid path");
     }
+    if (!CleanText(*path)) {
+      throw core::DomainError(core::ErrorCode::kMalformedRequest, "The path is not valid UTF-8 text",
+                              {{"path", "must be UTF-8 without control characters"}});
+    }
     Request req{raw, std::move(*path), {}, {}, request_id, std::nullopt};
     if (qpos != std::string_view::npos) {
       std::string_view q = target.substr(qpos + 1);
@@ -276,6 +288,11 @@ struct Server::Impl {
         if (!key || !value) {
           throw core::DomainError(core::ErrorCode::kMalformedRequest,
                                   "The query string has a broken % escape");
+        }
+        if (!CleanText(*key) || !CleanText(*value)) {
+          const std::string name = CleanText(*key) ? *key : std::string("query");
+          throw core::DomainError(core::ErrorCode::kValidationFailed, "Query parameter is not valid UTF-8 text",
+                                  {{name, "must be UTF-8 without control characters"}});
         }
         if (!key->empty()) req.query.emplace(std::move(*key), std::move(*value));
         if (amp == std::string_view::npos) break;

@@ -44,8 +44,14 @@ struct Response {
 // Serialises JSON as UTF-8 (never throwing on odd bytes) into a response.
 Response JsonResponse(boost::beast::http::status status, const nlohmann::json& body);
 
-// Parses a JSON body: 415 unless the content type is application/json, 400 for malformed JSON or
-// invalid UTF-8, 400 when the top level is not an object.
+// Deepest JSON nesting a body may have.
+inline constexpr int kMaxJsonDepth = 64;
+
+// Strict UTF-8 (no overlong forms, surrogates or values past U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
+// Parses a JSON body: 415 unless the content type is application/json, 400 for malformed JSON,
+// invalid UTF-8 or nesting deeper than kMaxJsonDepth, 400 when the top level is not an object.
 nlohmann::json ParseJsonObject(const Request& req);
 
 // A numeric path parameter; 404 when it is not a positive integer.
