@@ -291,7 +291,8 @@ struct Server::Impl {
         }
         if (!CleanText(*key) || !CleanText(*value)) {
           const std::string name = CleanText(*key) ? *key : std::string("query");
-          throw core::DomainError(core::ErrorCode::kValidationFailed, "Query parameter is not valid UTF-8 text",
+          throw core::DomainError(core::ErrorCode::kValidationFailed,
+                                  "Query parameter is not valid UTF-8 text",
                                   {{name, "must be UTF-8 without control characters"}});
         }
         if (!key->empty()) req.query.emplace(std::move(*key), std::move(*value));
