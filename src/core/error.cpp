@@ -26,6 +26,18 @@ const ErrorInfo& Describe(ErrorCode code) {
   static const ErrorInfo kUnknownPartner{"unknown_partner", 422, "No such partner"};
   static const ErrorInfo kPartnerInactive{"partner_inactive", 422, "The partner is not active"};
   static const ErrorInfo kInsufficient{"insufficient_points", 422, "Not enough points"};
+  static const ErrorInfo kUnknownReward{"unknown_reward", 422, "No such reward"};
+  static const ErrorInfo kRewardUnavailable{"reward_unavailable", 422, "The reward is withdrawn"};
+  static const ErrorInfo kOptionNotOffered{"option_not_offered", 422, "The reward has no such price option"};
+  static const ErrorInfo kOutOfStock{"out_of_stock", 422, "Not enough stock"};
+  static const ErrorInfo kOutsideSaleWindow{"outside_sale_window", 422, "The reward is not on sale now"};
+  static const ErrorInfo kCancelWindowClosed{"cancel_window_closed", 422, "Too late to cancel"};
+  static const ErrorInfo kReversalExceeds{"reversal_exceeds_accrual", 422,
+                                          "More than the accrual can be reversed"};
+  static const ErrorInfo kSourceRequired{"source_required", 422, "Name the partner the points come from"};
+  static const ErrorInfo kSelfApproval{"self_approval", 403, "A second person must approve"};
+  static const ErrorInfo kAlreadyCancelled{"already_cancelled", 409, "Already cancelled"};
+  static const ErrorInfo kNotPending{"not_pending", 409, "Not waiting for approval"};
   static const ErrorInfo kUnavailable{"service_unavailable", 503, "The database is unavailable"};
   static const ErrorInfo kInternal{"internal_error", 500, "Internal error"};
   switch (code) {
@@ -75,6 +87,28 @@ const ErrorInfo& Describe(ErrorCode code) {
       return kPartnerInactive;
     case ErrorCode::kInsufficientPoints:
       return kInsufficient;
+    case ErrorCode::kUnknownReward:
+      return kUnknownReward;
+    case ErrorCode::kRewardUnavailable:
+      return kRewardUnavailable;
+    case ErrorCode::kOptionNotOffered:
+      return kOptionNotOffered;
+    case ErrorCode::kOutOfStock:
+      return kOutOfStock;
+    case ErrorCode::kOutsideSaleWindow:
+      return kOutsideSaleWindow;
+    case ErrorCode::kCancelWindowClosed:
+      return kCancelWindowClosed;
+    case ErrorCode::kReversalExceedsAccrual:
+      return kReversalExceeds;
+    case ErrorCode::kSourceRequired:
+      return kSourceRequired;
+    case ErrorCode::kSelfApproval:
+      return kSelfApproval;
+    case ErrorCode::kAlreadyCancelled:
+      return kAlreadyCancelled;
+    case ErrorCode::kNotPending:
+      return kNotPending;
     case ErrorCode::kServiceUnavailable:
       return kUnavailable;
     case ErrorCode::kInternal:

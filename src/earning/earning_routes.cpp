@@ -146,9 +146,8 @@ void RegisterEarningRoutes(http::Router& router, db::Database& db, const config:
                   return db::StoredAnswer{201, ApplyAccrual(t, who, prepared, clock.Now())};
                 }));
               } catch (const DomainError& e) {  // not processed: the id used with another body, ...
-                answers.push_back({db::StoredAnswer{core::Describe(e.code()).http_status,
-                                                    http::ProblemBody(e.code(), e.detail(), e.errors())},
-                                   false});
+                answers.push_back(
+                    {db::StoredAnswer{core::Describe(e.code()).http_status, http::ProblemBody(e)}, false});
               }
             }
             return answers;

@@ -34,7 +34,7 @@ boost::asio::awaitable<Response> RunIdempotent(db::Database& db, db::Idempotency
     refusal = e;
   }
   if (refusal) {
-    db::StoredAnswer answer{422, ProblemBody(refusal->code(), refusal->detail(), refusal->errors())};
+    db::StoredAnswer answer{422, ProblemBody(*refusal)};
     result = co_await db.Run([&key, &answer](db::Tx& tx) {
       if (auto prev = db::InsertAnswer(tx, key, answer)) return std::make_pair(*prev, true);
       return std::make_pair(answer, false);
@@ -54,7 +54,7 @@ std::pair<db::StoredAnswer, bool> RunIdempotentSync(db::Tx& tx, const db::Idempo
       db::Unclaim(tx, key);  // not processed: the id stays free
       throw;
     }
-    answer = {422, ProblemBody(e.code(), e.detail(), e.errors())};
+    answer = {422, ProblemBody(e)};
   }
   db::Record(tx, key, answer);
   return {std::move(answer), false};

@@ -4,8 +4,12 @@
 
 namespace unipoints::http {
 
+nlohmann::json ProblemBody(const core::DomainError& error) {
+  return ProblemBody(error.code(), error.detail(), error.errors(), error.extensions());
+}
+
 nlohmann::json ProblemBody(core::ErrorCode code, const std::string& detail,
-                           const std::vector<core::FieldError>& errors) {
+                           const std::vector<core::FieldError>& errors, const nlohmann::json& extensions) {
   const auto& info = core::Describe(code);
   nlohmann::json body = {
       {"type", "https://unipoints.dev/problems/" + std::string(info.name)},
@@ -17,6 +21,11 @@ nlohmann::json ProblemBody(core::ErrorCode code, const std::string& detail,
   nlohmann::json list = nlohmann::json::array();
   for (const auto& e : errors) list.push_back({{"field", e.field}, {"message", e.message}});
   body["errors"] = std::move(list);
+  if (extensions.is_object()) {
+    for (const auto& [k, v] : extensions.items()) {
+      if (!body.contains(k)) body[k] = v;
+    }
+  }
   return body;
 }
 

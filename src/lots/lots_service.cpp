@@ -85,3 +85,107 @@ json Ledger(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, std::opt
 }
 
 }  // namespace unipoints::lots
+
+namespace unipoints::lots {
+namespace {
+
+std::string ArrayLiteral(const std::vector<std::int64_t>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(values[i]);
+  }
+  return out + "}";
+}
+
+}  // namespace
+
+std::vector<LiveLot> LockLiveLots(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id,
+                                  core::Instant now) {
+  std::vector<LiveLot> lots;
+  for (const auto& r : tx.Exec(store::kLockLiveLots, tenant_id, member_id, core::FormatRfc3339(now))) {
+    LiveLot lot;
+    lot.id = r[0].as<std::int64_t>();
+    lot.source_partner_id = r[1].as<std::int64_t>();
+    lot.source_code = r[2].as<std::string>();
+    lot.remaining = r[3].as<std::int64_t>();
+    if (!r[4].is_null()) lot.expires_at = core::FromUnixMicros(r[4].as<std::int64_t>());
+    lot.point_type = r[5].as<std::string>();
+    lot.earned_at = core::FromUnixMicros(r[6].as<std::int64_t>());
+    lots.push_back(std::move(lot));
+  }
+  return lots;
+}
+
+std::vector<Piece> PlanTake(std::vector<LiveLot>& lots, std::optional<std::int64_t> source_partner_id,
+                            std::int64_t points) {
+  std::vector<Piece> pieces;
+  for (auto& lot : lots) {
+    if (points == 0) break;
+    if (lot.remaining == 0 || (source_partner_id && lot.source_partner_id != *source_partner_id)) continue;
+    const auto take = std::min(points, lot.remaining);
+    lot.remaining -= take;
+    points -= take;
+    pieces.push_back(Piece{lot.id, lot.source_partner_id, lot.source_code, take});
+  }
+  return pieces;
+}
+
+void ApplyTake(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, const std::vector<Piece>& pieces,
+               const std::string& ref) {
+  if (pieces.empty()) return;
+  std::vector<std::int64_t> ids, sources, amounts;
+  std::int64_t total = 0;
+  for (const auto& p : pieces) {
+    ids.push_back(p.lot_id);
+    sources.push_back(p.source_partner_id);
+    amounts.push_back(p.points);
+    total += p.points;
+  }
+  tx.Exec(store::kTakeFromLots, tenant_id, ArrayLiteral(ids), ArrayLiteral(amounts));
+  tx.Exec(store::kRecordConsumptions, tenant_id, ref, ArrayLiteral(ids), ArrayLiteral(sources),
+          ArrayLiteral(amounts));
+  MoveTotals(tx, tenant_id, member_id, -total, 0, 0);
+}
+
+std::vector<Piece> Restore(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id,
+                           const std::string& ref) {
+  std::vector<Piece> pieces;
+  std::int64_t total = 0;
+  for (const auto& r : tx.Exec(store::kRestoreConsumptions, tenant_id, ref)) {
+    pieces.push_back(Piece{r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::string>(),
+                           r[3].as<std::int64_t>()});
+    total += pieces.back().points;
+  }
+  MoveTotals(tx, tenant_id, member_id, total, 0, 0);
+  return pieces;
+}
+
+std::pair<std::int64_t, std::int64_t> MoveTotals(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id,
+                                                 std::int64_t held_delta, std::int64_t debt_delta,
+                                                 std::int64_t lifetime_delta) {
+  auto r = tx.Exec(store::kMoveHeld, tenant_id, member_id, held_delta, debt_delta, lifetime_delta);
+  return {r[0][0].as<std::int64_t>(), r[0][1].as<std::int64_t>()};
+}
+
+std::int64_t CopyLot(db::Tx& tx, std::int64_t tenant_id, std::int64_t lot_id, std::int64_t to_member_id,
+                     std::int64_t points) {
+  return tx.Exec(store::kCopyLot, tenant_id, lot_id, to_member_id, points)[0][0].as<std::int64_t>();
+}
+
+void WriteLedger(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, const std::string& kind,
+                 std::int64_t points, std::optional<std::int64_t> source_partner_id,
+                 std::optional<std::int64_t> lot_id, const std::string& ref) {
+  tx.Exec(store::kInsertLedger, tenant_id, member_id, kind, points, db::Nullable(OptNum(source_partner_id)),
+          db::Nullable(OptNum(lot_id)), ref);
+}
+
+nlohmann::json BySource(const std::vector<Piece>& pieces) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& p : pieces) {
+    out[p.source_code] = out.value(p.source_code, std::int64_t{0}) + p.points;
+  }
+  return out;
+}
+
+}  // namespace unipoints::lots

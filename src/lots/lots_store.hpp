@@ -70,3 +70,48 @@ inline constexpr db::Query kLedgerPage{
     " ORDER BY e.seq DESC LIMIT $5"};
 
 }  // namespace unipoints::lots::store
+
+namespace unipoints::lots::store {
+
+// Live lots of a member, earliest expiry first (never-expiring last), locked for the movement.
+inline constexpr db::Query kLockLiveLots{
+    "lots_lock_live",
+    "SELECT l.id, l.source_partner_id, p.code, l.remaining, (extract(epoch FROM l.expires_at) * "
+    "1000000)::bigint,"
+    " l.point_type, (extract(epoch FROM l.earned_at) * 1000000)::bigint"
+    " FROM lots l JOIN partners p ON p.tenant_id = l.tenant_id AND p.id = l.source_partner_id"
+    " WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0"
+    " AND (l.expires_at IS NULL OR l.expires_at > $3::timestamptz)"
+    " ORDER BY l.expires_at ASC NULLS LAST, l.id ASC FOR UPDATE OF l"};
+// Takes points from lots: $2 lot ids, $3 points, as arrays.
+inline constexpr db::Query kTakeFromLots{"lots_take",
+                                         "UPDATE lots l SET remaining = l.remaining - u.take"
+                                         " FROM unnest($2::bigint[], $3::bigint[]) AS u(id, take)"
+                                         " WHERE l.tenant_id = $1 AND l.id = u.id"};
+inline constexpr db::Query kRecordConsumptions{
+    "lots_record_consumptions",
+    "INSERT INTO lot_consumptions (tenant_id, ref, lot_id, source_partner_id, points)"
+    " SELECT $1, $2, u.lot, u.src, u.pts FROM unnest($3::bigint[], $4::bigint[], $5::bigint[]) AS u(lot, "
+    "src, pts)"};
+// Puts back what `ref` took, into the same lots (with their original expiry).
+inline constexpr db::Query kRestoreConsumptions{
+    "lots_restore",
+    "WITH c AS (SELECT lot_id, source_partner_id, points FROM lot_consumptions WHERE tenant_id = $1 AND ref "
+    "= $2),"
+    " u AS (UPDATE lots l SET remaining = l.remaining + c.points FROM c"
+    "       WHERE l.tenant_id = $1 AND l.id = c.lot_id RETURNING l.id)"
+    " SELECT c.lot_id, c.source_partner_id, p.code, c.points FROM c"
+    " JOIN partners p ON p.tenant_id = $1 AND p.id = c.source_partner_id ORDER BY c.lot_id"};
+inline constexpr db::Query kMoveHeld{"balance_move",
+                                     "UPDATE member_balances SET held = held + $3, debt = debt + $4, "
+                                     "lifetime = lifetime + $5, updated_at = now()"
+                                     " WHERE tenant_id = $1 AND member_id = $2 RETURNING held, debt"};
+inline constexpr db::Query kCopyLot{
+    "lot_copy",
+    "INSERT INTO lots (tenant_id, member_id, source_partner_id, point_type, points, remaining, earned_at, "
+    "expires_at,"
+    " accrual_id)"
+    " SELECT tenant_id, $3, source_partner_id, point_type, $4, $4, earned_at, expires_at, NULL"
+    " FROM lots WHERE tenant_id = $1 AND id = $2 RETURNING id"};
+
+}  // namespace unipoints::lots::store

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace unipoints::core {
 
 enum class ErrorCode {
@@ -38,6 +40,17 @@ enum class ErrorCode {
   kUnknownPartner,
   kPartnerInactive,
   kInsufficientPoints,
+  kUnknownReward,
+  kRewardUnavailable,
+  kOptionNotOffered,
+  kOutOfStock,
+  kOutsideSaleWindow,
+  kCancelWindowClosed,
+  kReversalExceedsAccrual,
+  kSourceRequired,
+  kSelfApproval,
+  kAlreadyCancelled,
+  kNotPending,
   // 503 / 500
   kServiceUnavailable,
   kInternal,
@@ -59,17 +72,25 @@ struct FieldError {
 // A refusal with a stable code. Thrown by services and routes, caught once at the HTTP boundary.
 class DomainError : public std::runtime_error {
  public:
-  DomainError(ErrorCode code, std::string detail, std::vector<FieldError> errors = {})
-      : std::runtime_error(detail), code_(code), detail_(std::move(detail)), errors_(std::move(errors)) {}
+  DomainError(ErrorCode code, std::string detail, std::vector<FieldError> errors = {},
+              nlohmann::json extensions = nullptr)
+      : std::runtime_error(detail),
+        code_(code),
+        detail_(std::move(detail)),
+        errors_(std::move(errors)),
+        extensions_(std::move(extensions)) {}
 
   ErrorCode code() const { return code_; }
   const std::string& detail() const { return detail_; }
   const std::vector<FieldError>& errors() const { return errors_; }
+  // Extra members of the problem body, e.g. {"shortfall": {"T": 200}}; null when none.
+  const nlohmann::json& extensions() const { return extensions_; }
 
  private:
   ErrorCode code_;
   std::string detail_;
   std::vector<FieldError> errors_;
+  nlohmann::json extensions_;
 };
 
 // Shorthand for the most common refusal: one bad field.

@@ -12,6 +12,8 @@ Response Problem(core::ErrorCode code, const std::string& detail,
                  const std::vector<core::FieldError>& errors = {});
 Response Problem(const core::DomainError& error);
 nlohmann::json ProblemBody(core::ErrorCode code, const std::string& detail,
-                           const std::vector<core::FieldError>& errors = {});
+                           const std::vector<core::FieldError>& errors = {},
+                           const nlohmann::json& extensions = nullptr);
+nlohmann::json ProblemBody(const core::DomainError& error);
 
 }  // namespace unipoints::http

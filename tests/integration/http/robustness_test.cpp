@@ -76,7 +76,9 @@ TEST_F(RobustnessTest, DeeplyNestedJsonIs400AndTheServerSurvives) {
     std::string body = "{\"event_id\": " + std::string(depth, '[') + std::string(depth, ']') + "}";
     const auto what = "nesting depth " + std::to_string(depth);
     auto r = TryCall(what, "POST", "/v1/accruals", a.r_key, RawBody(body));
-    if (r.status != 0) EXPECT_TRUE(IsProblem(r, 400)) << what;
+    if (r.status != 0) {
+      EXPECT_TRUE(IsProblem(r, 400)) << what;
+    }
     ExpectAlive(what);
     if (HasFatalFailure()) return;
   }
