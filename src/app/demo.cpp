@@ -150,8 +150,19 @@ json SeedDemo(db::Database& db, const config::Config& config, const std::string&
     std::ofstream file(keys_file, std::ios::trunc);
     file << out.dump(2) << "\n";
     if (!file) throw std::runtime_error("cannot write " + keys_file);
+    file.close();
     std::filesystem::permissions(path,
                                  std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    // The same keys as shell variables, for the README walk-through: `source var/demo-env.sh`.
+    std::ofstream env(env_file, std::ios::trunc);
+    env << "# written by `unipoints demo`\n"
+        << "export BASE=http://localhost:" << config.listen_port << "\n"
+        << "export ADMIN_KEY=" << keys["admin"].get<std::string>() << "\n"
+        << "export T_KEY=" << keys["partner_T"].get<std::string>() << "\n"
+        << "export R_KEY=" << keys["partner_R"].get<std::string>() << "\n"
+        << "export AGENT_KEY=" << keys["agent"].get<std::string>() << "\n"
+        << "export FINANCE_KEY=" << keys["finance"].get<std::string>() << "\n";
+    if (!env) throw std::runtime_error("cannot write " + env_file.string());
     return out;
   });
 }

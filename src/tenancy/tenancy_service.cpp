@@ -199,6 +199,8 @@ json PutPolicy(db::Tx& tx, std::int64_t tenant_id, const json& body) {
   http::Fields f(body);
   auto [kind, n] = ParseExpiry(f, "expiry", f.Raw("expiry"));
   auto carry = f.OptInt("carry_over_percent", 0, 100).value_or(0);
+  auto cancel_window = f.OptInt("cancel_window_hours", 0, 8760).value_or(kDefaultCancelWindowHours);
+  auto approval = f.OptInt("adjustment_approval_threshold", 0, INT64_MAX).value_or(kDefaultApprovalThreshold);
   auto consumption = f.OptEnum("consumption", {"earliest_expiry"}).value_or("earliest_expiry");
   json by_type = json::object();
   if (const auto* bt = f.Raw("by_point_type")) {
@@ -218,7 +220,8 @@ json PutPolicy(db::Tx& tx, std::int64_t tenant_id, const json& body) {
     }
   }
   f.Done();
-  tx.Exec(store::kUpsertPolicy, tenant_id, kind, n, carry, consumption, by_type.dump());
+  tx.Exec(store::kUpsertPolicy, tenant_id, kind, n, carry, consumption, by_type.dump(), cancel_window,
+          approval);
   return GetPolicy(tx, tenant_id);
 }
 
@@ -229,6 +232,8 @@ json GetPolicy(db::Tx& tx, std::int64_t tenant_id) {
             {"carry_over_percent", 0},
             {"consumption", "earliest_expiry"},
             {"by_point_type", json::object()},
+            {"cancel_window_hours", kDefaultCancelWindowHours},
+            {"adjustment_approval_threshold", kDefaultApprovalThreshold},
             {"updated_at", nullptr}};
   }
   const auto& r = *row;
@@ -236,6 +241,8 @@ json GetPolicy(db::Tx& tx, std::int64_t tenant_id) {
           {"carry_over_percent", r[2].as<int>()},
           {"consumption", r[3].as<std::string>()},
           {"by_point_type", json::parse(r[4].as<std::string>())},
+          {"cancel_window_hours", r[6].as<std::int64_t>()},
+          {"adjustment_approval_threshold", r[7].as<std::int64_t>()},
           {"updated_at", r[5].as<std::string>()}};
 }
 

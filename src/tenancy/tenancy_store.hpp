@@ -65,15 +65,17 @@ inline constexpr db::Query kAuthenticate{
 inline constexpr db::Query kUpsertPolicy{
     "policy_upsert",
     "INSERT INTO tenant_policies (tenant_id, expiry_kind, expiry_n, carry_over_percent, consumption, "
-    "by_point_type)"
-    " VALUES ($1, $2, $3, $4, $5, $6::jsonb)"
+    "by_point_type, cancel_window_hours, adjustment_approval_threshold)"
+    " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)"
     " ON CONFLICT (tenant_id) DO UPDATE SET expiry_kind = EXCLUDED.expiry_kind, expiry_n = EXCLUDED.expiry_n,"
     " carry_over_percent = EXCLUDED.carry_over_percent, consumption = EXCLUDED.consumption,"
-    " by_point_type = EXCLUDED.by_point_type, updated_at = now()"};
+    " by_point_type = EXCLUDED.by_point_type, cancel_window_hours = EXCLUDED.cancel_window_hours,"
+    " adjustment_approval_threshold = EXCLUDED.adjustment_approval_threshold, updated_at = now()"};
 inline constexpr db::Query kGetPolicy{
     "policy_get",
     "SELECT expiry_kind, expiry_n, carry_over_percent, consumption, by_point_type::text,"
-    " to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    " to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    " cancel_window_hours, adjustment_approval_threshold"
     " FROM tenant_policies WHERE tenant_id = $1"};
 
 }  // namespace unipoints::tenancy::store

@@ -54,6 +54,10 @@ std::vector<nlohmann::json> ListKeys(db::Tx& tx, std::int64_t tenant_id);
 // The bearer key → principal, or nullopt when unknown or revoked.
 std::optional<Principal> Authenticate(db::Tx& tx, const std::string& bearer);
 
+// Defaults while a tenant has set no policy (the same as the schema's column defaults).
+inline constexpr std::int64_t kDefaultCancelWindowHours = 72;
+inline constexpr std::int64_t kDefaultApprovalThreshold = 1000;
+
 // Points policy. The body is validated and stored; lots earned afterwards are stamped with it.
 nlohmann::json PutPolicy(db::Tx& tx, std::int64_t tenant_id, const nlohmann::json& body);
 nlohmann::json GetPolicy(db::Tx& tx, std::int64_t tenant_id);
