@@ -4,6 +4,7 @@
 #include "unipoints/http/ops_routes.hpp"
 #include "unipoints/lots/lots_routes.hpp"
 #include "unipoints/members/members_routes.hpp"
+#include "unipoints/spending/redemption_routes.hpp"
 #include "unipoints/tenancy/tenancy_routes.hpp"
 
 namespace unipoints::app {
@@ -13,6 +14,7 @@ void RegisterAllRoutes(http::Router& router, const Wiring& w) {
   members::RegisterMemberRoutes(router, w.db, w.members, w.config.max_list_limit);
   earning::RegisterEarningRoutes(router, w.db, w.config, w.clock, w.metrics, w.rule_cache);
   lots::RegisterLotRoutes(router, w.db, w.clock, w.config.max_list_limit);
+  spending::RegisterRedemptionRoutes(router, w.db, w.config, w.clock);
   http::RegisterOpsRoutes(router, w.db, w.metrics, w.stopping);
 }
 

@@ -183,6 +183,12 @@ MemberRef MemberService::ById(db::Tx& tx, std::int64_t tenant_id, std::int64_t m
   return ref;
 }
 
+void MemberService::LockAny(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id) {
+  if (!tx.ExecOne(store::kLockMember, tenant_id, member_id)) {
+    throw DomainError(ErrorCode::kNotFound, "No member " + std::to_string(member_id));
+  }
+}
+
 void MemberService::RequireExists(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id) {
   if (!tx.ExecOne(store::kMemberExists, tenant_id, member_id)) {
     throw DomainError(ErrorCode::kNotFound, "No member " + std::to_string(member_id));

@@ -1,0 +1,483 @@
+#include "unipoints/spending/redemption_service.hpp"
+
+#include "spending_store.hpp"
+#include "unipoints/core/error.hpp"
+#include "unipoints/lots/lots_service.hpp"
+#include "unipoints/members/members_service.hpp"
+#include "unipoints/tenancy/tenancy_service.hpp"
+
+namespace unipoints::spending {
+namespace {
+
+using core::DomainError;
+using core::ErrorCode;
+using nlohmann::json;
+using tenancy::Role;
+
+constexpr std::int64_t kMaxPricePoints = 1'000'000'000;
+constexpr std::int64_t kMaxStock = 1'000'000'000;
+constexpr std::int64_t kMaxQuantity = 1000;
+constexpr std::size_t kMaxOptions = 20;
+
+std::optional<std::string> OptNum(std::optional<std::int64_t> v) {
+  return v ? std::optional(std::to_string(*v)) : std::nullopt;
+}
+std::optional<std::string> OptTime(std::optional<core::Instant> t) {
+  return t ? std::optional(core::FormatRfc3339(*t)) : std::nullopt;
+}
+json TimeOrNull(const pqxx::field& f) {
+  return f.is_null() ? json(nullptr) : json(core::FormatRfc3339(core::FromUnixMicros(f.as<std::int64_t>())));
+}
+
+std::string ArrayLiteral(const std::vector<std::int64_t>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? "," : "") + std::to_string(values[i]);
+  return out + "}";
+}
+
+json PriceToJson(const Price& p) {
+  if (p.points) return {{"points", *p.points}};
+  json options = json::array();
+  for (const auto& o : p.options) options.push_back(o);
+  return {{"options", options}};
+}
+
+Price PriceFromJson(const json& j) {
+  Price p;
+  if (j.contains("points")) p.points = j["points"].get<std::int64_t>();
+  if (j.contains("options")) {
+    for (const auto& o : j["options"]) p.options.push_back(o.get<std::map<std::string, std::int64_t>>());
+  }
+  return p;
+}
+
+struct RewardRow {
+  std::int64_t id = 0;
+  std::string code, partner, name;
+  Price price;
+  std::optional<std::int64_t> stock;
+  std::optional<core::Instant> from, to;
+  std::string status;
+  std::int64_t partner_id = 0;
+  json as_json;
+};
+
+RewardRow ReadReward(const pqxx::row& r) {
+  RewardRow row;
+  row.id = r[0].as<std::int64_t>();
+  row.code = r[1].as<std::string>();
+  row.partner = r[2].as<std::string>();
+  row.name = r[3].as<std::string>();
+  row.price = PriceFromJson(json::parse(r[4].as<std::string>()));
+  if (!r[5].is_null()) row.stock = r[5].as<std::int64_t>();
+  if (!r[6].is_null()) row.from = core::FromUnixMicros(r[6].as<std::int64_t>());
+  if (!r[7].is_null()) row.to = core::FromUnixMicros(r[7].as<std::int64_t>());
+  row.status = r[8].as<std::string>();
+  row.partner_id = r[10].as<std::int64_t>();
+  row.as_json = {{"code", row.code},
+                 {"partner", row.partner},
+                 {"name", row.name},
+                 {"price", PriceToJson(row.price)},
+                 {"stock", row.stock ? json(*row.stock) : json(nullptr)},
+                 {"from", TimeOrNull(r[6])},
+                 {"to", TimeOrNull(r[7])},
+                 {"status", row.status},
+                 {"created_at", TimeOrNull(r[9])}};
+  return row;
+}
+
+std::map<std::string, std::int64_t> PartnerIds(db::Tx& tx, std::int64_t tenant_id) {
+  std::map<std::string, std::int64_t> ids;
+  for (const auto& r : tx.Exec(store::kPartnerCodes, tenant_id))
+    ids[r[0].as<std::string>()] = r[1].as<std::int64_t>();
+  return ids;
+}
+
+// A partner key manages the rewards it fulfils; the admin manages all.
+void RequireManager(const tenancy::Principal& who, const std::string& partner_code) {
+  if (who.role == Role::kPartner && who.partner_code != partner_code) {
+    throw DomainError(ErrorCode::kForbidden, "A partner key manages its own rewards only");
+  }
+}
+
+// Points that can be spent from each source now, and in all.
+struct Spendable {
+  std::map<std::int64_t, std::int64_t> by_source;
+  std::int64_t total = 0;
+};
+
+Spendable Tally(const std::vector<lots::LiveLot>& lots, std::int64_t debt) {
+  Spendable s;
+  if (debt > 0) return s;  // debt is repaid by later accruals before points become available
+  for (const auto& l : lots) {
+    s.by_source[l.source_partner_id] += l.remaining;
+    s.total += l.remaining;
+  }
+  return s;
+}
+
+// Points per source partner id an option needs for `quantity`; nullopt key (-1) = any source.
+std::map<std::int64_t, std::int64_t> Needs(const Price& price, std::optional<std::size_t> option,
+                                           std::int64_t quantity,
+                                           const std::map<std::string, std::int64_t>& ids) {
+  std::map<std::int64_t, std::int64_t> needs;
+  if (price.points) {
+    needs[-1] = *price.points * quantity;
+    return needs;
+  }
+  for (const auto& [code, pts] : price.options.at(*option)) needs[ids.at(code)] = pts * quantity;
+  return needs;
+}
+
+// Shortfall per source for `needs` given what can be spent; empty when payable.
+std::map<std::int64_t, std::int64_t> Shortfall(const std::map<std::int64_t, std::int64_t>& needs,
+                                               const Spendable& s) {
+  std::map<std::int64_t, std::int64_t> out;
+  for (const auto& [src, need] : needs) {
+    const auto have = src == -1 ? s.total : (s.by_source.contains(src) ? s.by_source.at(src) : 0);
+    if (have < need) out[src] = need - have;
+  }
+  return out;
+}
+
+json CodesOf(const std::map<std::int64_t, std::int64_t>& by_id,
+             const std::map<std::string, std::int64_t>& ids) {
+  json out = json::object();
+  for (const auto& [id, pts] : by_id) {
+    std::string code = "any";
+    for (const auto& [c, i] : ids) {
+      if (i == id) code = c;
+    }
+    out[code] = pts;
+  }
+  return out;
+}
+
+// Books one settlement line per source partner of `pieces` (negated for a cancellation).
+void BookLines(db::Tx& tx, std::int64_t tenant_id, std::int64_t redemption_id, std::int64_t fulfiller,
+               const std::vector<lots::Piece>& pieces, const std::string& kind, core::Instant at) {
+  std::map<std::int64_t, std::int64_t> per_source;
+  for (const auto& p : pieces) per_source[p.source_partner_id] += p.points;
+  std::vector<std::int64_t> sources, points;
+  for (const auto& [src, pts] : per_source) {
+    sources.push_back(src);
+    points.push_back(kind == "cancellation" ? -pts : pts);
+  }
+  if (sources.empty()) return;
+  tx.Exec(store::kInsertLines, tenant_id, redemption_id, fulfiller, kind, core::FormatRfc3339(at),
+          ArrayLiteral(sources), ArrayLiteral(points));
+}
+
+}  // namespace
+
+NewReward ParseReward(const json& body, http::Fields& f) {
+  NewReward r;
+  r.code = f.Str("code", 32);
+  if (!r.code.empty()) {
+    for (char c : r.code) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
+        f.Error("code", "must be letters, digits, '-' or '_'");
+        break;
+      }
+    }
+  }
+  r.partner = f.OptStr("partner", 32).value_or("");
+  r.name = f.Str("name", 200);
+  const auto* price = f.Raw("price");
+  if (price == nullptr) {
+    f.Error("price", "is required: {\"points\": N} or {\"options\": [{\"T\": 500}, ...]}");
+  } else {
+    http::Fields pf(*price, f.Path("price"));
+    if (pf.Has("points") == pf.Has("options")) {
+      pf.Error("points", "give exactly one of points or options");
+    } else if (pf.Has("points")) {
+      r.price.points = pf.Int("points", 1, kMaxPricePoints);
+    } else {
+      const auto& options = *pf.Raw("options");
+      if (!options.is_array() || options.empty() || options.size() > kMaxOptions) {
+        pf.Error("options", "must be an array of 1 to 20 options");
+      } else {
+        for (std::size_t i = 0; i < options.size(); ++i) {
+          const auto path = pf.Path("options") + "[" + std::to_string(i) + "]";
+          if (!options[i].is_object() || options[i].empty()) {
+            pf.Absorb({{path, "must be an object of partner code to points, e.g. {\"T\": 500}"}});
+            continue;
+          }
+          std::map<std::string, std::int64_t> option;
+          http::Fields of(options[i], path);
+          for (const auto& [code, _] : options[i].items()) option[code] = of.Int(code, 1, kMaxPricePoints);
+          pf.Absorb(of.TakeErrors());
+          r.price.options.push_back(std::move(option));
+        }
+      }
+    }
+    f.Absorb(pf.TakeErrors());
+  }
+  r.stock = f.OptInt("stock", 0, kMaxStock);
+  r.from = f.OptTime("from");
+  r.to = f.OptTime("to");
+  if (r.from && r.to && *r.from >= *r.to) f.Error("to", "must be after from");
+  (void)body;
+  return r;
+}
+
+json CreateReward(db::Tx& tx, const tenancy::Principal& who, const NewReward& in) {
+  NewReward r = in;
+  if (r.partner.empty()) {
+    if (who.role != Role::kPartner) core::ThrowField("partner", "is required");
+    r.partner = who.partner_code;
+  }
+  RequireManager(who, r.partner);
+  const auto ids = PartnerIds(tx, who.tenant_id);
+  if (!ids.contains(r.partner)) {
+    throw DomainError(ErrorCode::kUnknownPartner, "No partner '" + r.partner + "'",
+                      {{"partner", "unknown partner"}});
+  }
+  for (std::size_t i = 0; i < r.price.options.size(); ++i) {
+    for (const auto& [code, _] : r.price.options[i]) {
+      if (!ids.contains(code)) {
+        throw DomainError(ErrorCode::kUnknownPartner,
+                          "No partner '" + code + "' for price option " + std::to_string(i),
+                          {{"price.options[" + std::to_string(i) + "]." + code, "unknown partner"}});
+      }
+    }
+  }
+  auto row = tx.Exec(store::kInsertReward, who.tenant_id, r.code, ids.at(r.partner), r.name,
+                     PriceToJson(r.price).dump(), db::Nullable(OptNum(r.stock)),
+                     db::Nullable(OptTime(r.from)), db::Nullable(OptTime(r.to)));
+  if (row.empty()) {
+    throw DomainError(ErrorCode::kAlreadyExists, "A reward with code '" + r.code + "' exists",
+                      {{"code", "already taken"}});
+  }
+  return GetReward(tx, who, r.code);
+}
+
+json GetReward(db::Tx& tx, const tenancy::Principal& who, const std::string& code) {
+  auto row = tx.ExecOne(store::kGetReward, who.tenant_id, code);
+  if (!row) throw DomainError(ErrorCode::kNotFound, "No reward '" + code + "'");
+  return ReadReward(*row).as_json;
+}
+
+json ListRewards(db::Tx& tx, const tenancy::Principal& who, std::optional<std::int64_t> after, int limit,
+                 const std::optional<std::string>& partner) {
+  std::optional<std::int64_t> partner_id;
+  if (partner) partner_id = tenancy::GetPartner(tx, who.tenant_id, *partner, "partner").id;
+  auto rows = tx.Exec(store::kListRewards, who.tenant_id, db::Nullable(OptNum(after)),
+                      db::Nullable(OptNum(partner_id)), limit + 1);
+  json items = json::array();
+  json next = nullptr;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (static_cast<int>(i) == limit) {
+      next = std::to_string(rows[i - 1][0].as<std::int64_t>());
+      break;
+    }
+    items.push_back(ReadReward(rows[i]).as_json);
+  }
+  return {{"items", items}, {"next", next}};
+}
+
+json UpdateReward(db::Tx& tx, const tenancy::Principal& who, const std::string& code, const json& body) {
+  auto row = tx.ExecOne(store::kLockReward, who.tenant_id, code);
+  if (!row) throw DomainError(ErrorCode::kNotFound, "No reward '" + code + "'");
+  auto reward = ReadReward(*row);
+  RequireManager(who, reward.partner);
+  http::Fields f(body);
+  auto name = f.OptStr("name", 200).value_or(reward.name);
+  auto stock = reward.stock;
+  if (f.Has("stock")) stock = f.OptInt("stock", 0, kMaxStock);
+  if (body.contains("stock") && body["stock"].is_null()) stock = std::nullopt;  // unlimited
+  auto from = body.contains("from") ? f.OptTime("from") : reward.from;
+  auto to = body.contains("to") ? f.OptTime("to") : reward.to;
+  auto status = f.OptEnum("status", {"active", "withdrawn"}).value_or(reward.status);
+  if (from && to && *from >= *to) f.Error("to", "must be after from");
+  if (body.contains("price")) f.Error("price", "cannot change; create a new reward");
+  f.Done();
+  tx.Exec(store::kUpdateReward, who.tenant_id, reward.id, name, db::Nullable(OptNum(stock)),
+          db::Nullable(OptTime(from)), db::Nullable(OptTime(to)), status);
+  return GetReward(tx, who, code);
+}
+
+RedemptionRequest ParseRedemption(const json& body, http::Fields& f) {
+  RedemptionRequest r;
+  r.request_id = f.Id("request_id");
+  r.card_no = f.OptStr("card_no", 32);
+  r.member_id = f.OptInt("member_id", 1, INT64_MAX);
+  if (f.Has("card_no") == f.Has("member_id")) f.Error("card_no", "give exactly one of card_no or member_id");
+  r.reward = f.Str("reward", 32);
+  r.quantity = f.OptInt("quantity", 1, kMaxQuantity).value_or(1);
+  r.option = f.OptInt("option", 0, static_cast<std::int64_t>(kMaxOptions) - 1);
+  (void)body;
+  return r;
+}
+
+json Redeem(db::Tx& tx, const tenancy::Principal& who, const RedemptionRequest& r, core::Instant now) {
+  const auto tenant = who.tenant_id;
+  auto member = r.card_no ? members::MemberService::ByCard(tx, tenant, *r.card_no, true)
+                          : members::MemberService::ById(tx, tenant, *r.member_id, true);
+  auto reward_row = tx.ExecOne(store::kLockReward, tenant, r.reward);
+  if (!reward_row) {
+    throw DomainError(ErrorCode::kUnknownReward, "No reward '" + r.reward + "'",
+                      {{"reward", "unknown reward"}});
+  }
+  const auto reward = ReadReward(*reward_row);
+  if (reward.status != "active") {
+    throw DomainError(ErrorCode::kRewardUnavailable, "Reward '" + reward.code + "' is " + reward.status,
+                      {{"reward", "not on offer"}});
+  }
+  if ((reward.from && now < *reward.from) || (reward.to && now >= *reward.to)) {
+    throw DomainError(ErrorCode::kOutsideSaleWindow, "Reward '" + reward.code + "' is not on sale now",
+                      {{"reward", "outside its sale window"}});
+  }
+  if (reward.stock && *reward.stock < r.quantity) {
+    throw DomainError(ErrorCode::kOutOfStock,
+                      "Only " + std::to_string(*reward.stock) + " of '" + reward.code + "' left",
+                      {{"quantity", "more than the stock"}}, {{"stock", *reward.stock}});
+  }
+  if (r.option &&
+      (reward.price.points || static_cast<std::size_t>(*r.option) >= reward.price.options.size())) {
+    throw DomainError(ErrorCode::kOptionNotOffered,
+                      "Reward '" + reward.code + "' has no price option " + std::to_string(*r.option),
+                      {{"option", "no such price option"}});
+  }
+
+  const auto ids = PartnerIds(tx, tenant);
+  auto live = lots::LockLiveLots(tx, tenant, member.member_id, now);
+  const auto [held, debt] = lots::MoveTotals(tx, tenant, member.member_id, 0, 0, 0);
+  (void)held;
+  const auto spendable = Tally(live, debt);
+
+  // The option: the one named, or the first the member can pay.
+  std::optional<std::size_t> option;
+  if (!reward.price.points) {
+    if (r.option) {
+      option = static_cast<std::size_t>(*r.option);
+    } else {
+      for (std::size_t i = 0; i < reward.price.options.size() && !option; ++i) {
+        if (Shortfall(Needs(reward.price, i, r.quantity, ids), spendable).empty()) option = i;
+      }
+      if (!option) option = 0;  // none payable: report the first option's shortfall
+    }
+  }
+  const auto needs = Needs(reward.price, option, r.quantity, ids);
+  const auto shortfall = Shortfall(needs, spendable);
+  if (!shortfall.empty()) {
+    json ext = {{"shortfall", CodesOf(shortfall, ids)}, {"needed", CodesOf(needs, ids)}};
+    if (option) ext["option"] = *option;
+    std::string detail = "Not enough points:";
+    for (const auto& [code, pts] : ext["shortfall"].items()) detail += " " + code + " short by " + pts.dump();
+    throw DomainError(ErrorCode::kInsufficientPoints, detail, {{"reward", "not enough points"}}, ext);
+  }
+
+  std::vector<lots::Piece> pieces;
+  std::int64_t total = 0;
+  for (const auto& [src, need] : needs) {
+    auto taken = lots::PlanTake(live, src == -1 ? std::nullopt : std::optional(src), need);
+    pieces.insert(pieces.end(), taken.begin(), taken.end());
+    total += need;
+  }
+  const std::optional<std::string> option_text =
+      option ? std::optional(std::to_string(*option)) : std::nullopt;
+  const auto redemption_id = tx.Exec(store::kInsertRedemption, tenant, member.member_id, reward.id,
+                                     reward.partner_id, r.quantity, db::Nullable(option_text), total,
+                                     db::Nullable(r.card_no), who.key_id, core::FormatRfc3339(now))[0][0]
+                                 .as<std::int64_t>();
+  const auto ref = "redemption:" + std::to_string(redemption_id);
+  lots::ApplyTake(tx, tenant, member.member_id, pieces, ref);
+  std::map<std::int64_t, std::int64_t> per_source;
+  for (const auto& p : pieces) per_source[p.source_partner_id] += p.points;
+  for (const auto& [src, pts] : per_source) {
+    lots::WriteLedger(tx, tenant, member.member_id, "redemption", -pts, src, std::nullopt, ref);
+  }
+  BookLines(tx, tenant, redemption_id, reward.partner_id, pieces, "redemption", now);
+  if (reward.stock) tx.Exec(store::kMoveStock, tenant, reward.id, -r.quantity);
+  return {{"redemption_id", redemption_id},
+          {"member_id", member.member_id},
+          {"reward", reward.code},
+          {"fulfiller", reward.partner},
+          {"quantity", r.quantity},
+          {"option", option ? json(*option) : json(nullptr)},
+          {"points", total},
+          {"points_by_source", lots::BySource(pieces)},
+          {"status", "completed"},
+          {"balance", lots::Available(tx, tenant, member.member_id, now)}};
+}
+
+json Cancel(db::Tx& tx, const tenancy::Principal& who, std::int64_t redemption_id, const std::string& reason,
+            core::Instant now) {
+  const auto tenant = who.tenant_id;
+  auto row = tx.ExecOne(store::kLockRedemption, tenant, redemption_id);
+  if (!row) throw DomainError(ErrorCode::kNotFound, "No redemption " + std::to_string(redemption_id));
+  const auto member_id = (*row)[1].as<std::int64_t>();
+  const auto reward_id = (*row)[2].as<std::int64_t>();
+  const auto fulfiller = (*row)[3].as<std::int64_t>();
+  const auto quantity = (*row)[4].as<std::int64_t>();
+  const auto created = core::FromUnixMicros((*row)[7].as<std::int64_t>());
+  const std::optional<std::int64_t> requester_partner =
+      (*row)[8].is_null() ? std::nullopt : std::optional((*row)[8].as<std::int64_t>());
+  if (who.role == Role::kPartner && who.partner_id != fulfiller && who.partner_id != requester_partner) {
+    throw DomainError(ErrorCode::kNotFound, "No redemption " + std::to_string(redemption_id));
+  }
+  if ((*row)[6].as<std::string>() == "cancelled") {
+    throw DomainError(ErrorCode::kAlreadyCancelled,
+                      "Redemption " + std::to_string(redemption_id) + " is cancelled");
+  }
+  const auto window_hours = tenancy::GetPolicy(tx, tenant)["cancel_window_hours"].get<std::int64_t>();
+  if (now > created + std::chrono::hours(window_hours)) {
+    throw DomainError(ErrorCode::kCancelWindowClosed,
+                      "Redemptions can be cancelled within " + std::to_string(window_hours) + " hours",
+                      {{"redemption_id", "cancellation window closed"}});
+  }
+  members::MemberService::LockAny(tx, tenant, member_id);
+  const auto ref = "redemption:" + std::to_string(redemption_id);
+  auto pieces = lots::Restore(tx, tenant, member_id, ref);
+  std::map<std::int64_t, std::int64_t> per_source;
+  for (const auto& p : pieces) per_source[p.source_partner_id] += p.points;
+  for (const auto& [src, pts] : per_source) {
+    lots::WriteLedger(tx, tenant, member_id, "cancellation", pts, src, std::nullopt, ref);
+  }
+  BookLines(tx, tenant, redemption_id, fulfiller, pieces, "cancellation", now);
+  tx.Exec(store::kMoveStock, tenant, reward_id, quantity);
+  tx.Exec(store::kCancelRedemption, tenant, redemption_id, core::FormatRfc3339(now), reason);
+  auto out = GetRedemption(tx, who, redemption_id);
+  out["balance"] = lots::Available(tx, tenant, member_id, now);
+  return out;
+}
+
+json GetRedemption(db::Tx& tx, const tenancy::Principal& who, std::int64_t redemption_id) {
+  auto row = tx.ExecOne(store::kGetRedemption, who.tenant_id, redemption_id);
+  if (!row) throw DomainError(ErrorCode::kNotFound, "No redemption " + std::to_string(redemption_id));
+  const auto& r = *row;
+  const std::optional<std::int64_t> requester_partner =
+      r[11].is_null() ? std::nullopt : std::optional(r[11].as<std::int64_t>());
+  if (who.role == Role::kPartner && who.partner_id != r[12].as<std::int64_t>() &&
+      who.partner_id != requester_partner) {
+    throw DomainError(ErrorCode::kNotFound, "No redemption " + std::to_string(redemption_id));
+  }
+  json lines = json::array();
+  json by_source = json::object();
+  for (const auto& l : tx.Exec(store::kRedemptionLines, who.tenant_id, redemption_id)) {
+    const auto kind = l[3].as<std::string>();
+    if (kind == "redemption") by_source[l[0].as<std::string>()] = l[2].as<std::int64_t>();
+    lines.push_back({{"source", l[0].as<std::string>()},
+                     {"fulfiller", l[1].as<std::string>()},
+                     {"points", l[2].as<std::int64_t>()},
+                     {"kind", kind},
+                     {"path", l[0].as<std::string>() == l[1].as<std::string>() ? "internal" : "cross"},
+                     {"booked_at", core::FormatRfc3339(core::FromUnixMicros(l[4].as<std::int64_t>()))}});
+  }
+  return {{"redemption_id", r[0].as<std::int64_t>()},
+          {"member_id", r[1].as<std::int64_t>()},
+          {"reward", r[2].as<std::string>()},
+          {"fulfiller", r[3].as<std::string>()},
+          {"quantity", r[4].as<std::int64_t>()},
+          {"option", r[5].is_null() ? json(nullptr) : json(r[5].as<std::int64_t>())},
+          {"points", r[6].as<std::int64_t>()},
+          {"points_by_source", by_source},
+          {"status", r[7].as<std::string>()},
+          {"created_at", TimeOrNull(r[8])},
+          {"cancelled_at", TimeOrNull(r[9])},
+          {"cancel_reason", r[10].is_null() ? json(nullptr) : json(r[10].as<std::string>())},
+          {"settlement_lines", lines}};
+}
+
+}  // namespace unipoints::spending
