@@ -8,6 +8,7 @@
 #include "unipoints/earning/accrual_service.hpp"
 #include "unipoints/earning/rules.hpp"
 #include "unipoints/members/members_service.hpp"
+#include "unipoints/spending/redemption_service.hpp"
 #include "unipoints/tenancy/tenancy_service.hpp"
 
 namespace unipoints::app {
@@ -50,6 +51,15 @@ const char* kRetailRules = R"({
   "promotions": []
 })";
 
+const char* const kRewards[] = {
+    R"({"code": "DATA1G", "partner": "T", "name": "1GB 流量包 data pack", "price": {"points": 150}})",
+    R"({"code": "BILL10", "partner": "T", "name": "10元话费 bill credit", "price": {"options": [{"T": 100}, {"R": 100}]}})",
+    R"({"code": "BAG", "partner": "R", "name": "环保购物袋 shopping bag",
+        "price": {"options": [{"R": 80}, {"T": 20, "R": 60}]}, "stock": 1000})",
+    R"({"code": "VOUCHER50", "partner": "R", "name": "50元购物券 shopping voucher",
+        "price": {"options": [{"T": 500}, {"R": 500}, {"T": 500, "R": 500}, {"T": 1000, "R": 500}]}})",
+};
+
 }  // namespace
 
 json SeedDemo(db::Database& db, const config::Config& config, const std::string& keys_file) {
@@ -82,6 +92,20 @@ json SeedDemo(db::Database& db, const config::Config& config, const std::string&
                         earning::ParseRuleSet(json::parse(kTelecomRules)), now);
       earning::PutRules(tx, tid, retail.id, "R", core::ParseRfc3339("2024-01-01T00:00:00+08:00"),
                         earning::ParseRuleSet(json::parse(kRetailRules)), now);
+    }
+
+    // The catalogue: the alliance's price bands, each reward fulfilled by one partner.
+    tenancy::Principal admin;
+    admin.role = tenancy::Role::kAdmin;
+    admin.tenant_id = tid;
+    for (const char* reward : kRewards) {
+      const auto body = json::parse(reward);
+      try {
+        spending::GetReward(tx, admin, body["code"].get<std::string>());
+      } catch (const core::DomainError&) {
+        http::Fields f(body);
+        spending::CreateReward(tx, admin, spending::ParseReward(body, f));
+      }
     }
 
     json keys = {
