@@ -77,15 +77,19 @@ CREATE TRIGGER settlement_lines_insert_only BEFORE UPDATE OR DELETE ON settlemen
 CREATE TABLE reversals (
   tenant_id       bigint NOT NULL REFERENCES tenants (id),
   id              bigint GENERATED ALWAYS AS IDENTITY,
+  partner_id      bigint NOT NULL,          -- the accrual's partner, who sent the reversal
+  reversal_id     text NOT NULL,            -- the partner's id for it
   accrual_id      bigint NOT NULL,
   member_id       bigint NOT NULL,
-  amount_minor    bigint CHECK (amount_minor > 0),
+  amount_minor    bigint CHECK (amount_minor > 0),  -- NULL: reversed by points
   points          bigint NOT NULL CHECK (points >= 0),
-  debt_created    bigint NOT NULL DEFAULT 0,
+  debt_created    bigint NOT NULL DEFAULT 0 CHECK (debt_created >= 0 AND debt_created <= points),
   reason          text NOT NULL,
   created_at      timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_id, id),
-  FOREIGN KEY (tenant_id, accrual_id) REFERENCES accruals (tenant_id, id)
+  UNIQUE (tenant_id, partner_id, reversal_id),
+  FOREIGN KEY (tenant_id, accrual_id) REFERENCES accruals (tenant_id, id),
+  FOREIGN KEY (tenant_id, partner_id) REFERENCES partners (tenant_id, id)
 );
 CREATE INDEX reversals_accrual ON reversals (tenant_id, accrual_id);
 CREATE TRIGGER reversals_insert_only BEFORE UPDATE OR DELETE ON reversals
@@ -94,11 +98,13 @@ CREATE TRIGGER reversals_insert_only BEFORE UPDATE OR DELETE ON reversals
 CREATE TABLE transfers (
   tenant_id      bigint NOT NULL REFERENCES tenants (id),
   id             bigint GENERATED ALWAYS AS IDENTITY,
+  request_id     text NOT NULL,
   from_member_id bigint NOT NULL,
   to_member_id   bigint NOT NULL CHECK (to_member_id <> from_member_id),
   points         bigint NOT NULL CHECK (points > 0),
   created_at     timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_id, id),
+  UNIQUE (tenant_id, request_id),
   FOREIGN KEY (tenant_id, from_member_id) REFERENCES members (tenant_id, id),
   FOREIGN KEY (tenant_id, to_member_id) REFERENCES members (tenant_id, id)
 );
@@ -106,9 +112,11 @@ CREATE TABLE transfers (
 CREATE TABLE adjustments (
   tenant_id         bigint NOT NULL REFERENCES tenants (id),
   id                bigint GENERATED ALWAYS AS IDENTITY,
+  request_id        text NOT NULL,
   member_id         bigint NOT NULL,
-  points            bigint NOT NULL CHECK (points <> 0),
-  source_partner_id bigint,
+  points            bigint NOT NULL CHECK (points <> 0),  -- signed: > 0 credit, < 0 debit
+  source_partner_id bigint,               -- a credit's source; a debit's only source when set
+  point_type        text NOT NULL DEFAULT 'bonus' CHECK (point_type IN ('consumption', 'tenure', 'credit', 'bonus')),
   reason            text NOT NULL,
   status            text NOT NULL CHECK (status IN ('pending_approval', 'applied', 'refused')),
   requested_by_key  bigint NOT NULL,
@@ -116,5 +124,9 @@ CREATE TABLE adjustments (
   created_at        timestamptz NOT NULL DEFAULT now(),
   applied_at        timestamptz,
   PRIMARY KEY (tenant_id, id),
-  FOREIGN KEY (tenant_id, member_id) REFERENCES members (tenant_id, id)
+  UNIQUE (tenant_id, request_id),
+  FOREIGN KEY (tenant_id, member_id) REFERENCES members (tenant_id, id),
+  FOREIGN KEY (tenant_id, source_partner_id) REFERENCES partners (tenant_id, id),
+  CHECK (points < 0 OR source_partner_id IS NOT NULL)
 );
+CREATE INDEX adjustments_status ON adjustments (tenant_id, status, id DESC);

@@ -1,10 +1,13 @@
 #include "unipoints/app/routes.hpp"
 
 #include "unipoints/earning/earning_routes.hpp"
+#include "unipoints/earning/reversal_routes.hpp"
 #include "unipoints/http/ops_routes.hpp"
 #include "unipoints/lots/lots_routes.hpp"
 #include "unipoints/members/members_routes.hpp"
+#include "unipoints/spending/adjustment_routes.hpp"
 #include "unipoints/spending/redemption_routes.hpp"
+#include "unipoints/spending/transfer_routes.hpp"
 #include "unipoints/tenancy/tenancy_routes.hpp"
 
 namespace unipoints::app {
@@ -13,8 +16,11 @@ void RegisterAllRoutes(http::Router& router, const Wiring& w) {
   tenancy::RegisterTenancyRoutes(router, w.db, w.config);
   members::RegisterMemberRoutes(router, w.db, w.members, w.config.max_list_limit);
   earning::RegisterEarningRoutes(router, w.db, w.config, w.clock, w.metrics, w.rule_cache);
+  earning::RegisterReversalRoutes(router, w.db, w.clock);
   lots::RegisterLotRoutes(router, w.db, w.clock, w.config.max_list_limit);
   spending::RegisterRedemptionRoutes(router, w.db, w.config, w.clock);
+  spending::RegisterTransferRoutes(router, w.db, w.clock);
+  spending::RegisterAdjustmentRoutes(router, w.db, w.clock, w.config.max_list_limit);
   http::RegisterOpsRoutes(router, w.db, w.metrics, w.stopping);
 }
 

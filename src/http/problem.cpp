@@ -29,18 +29,24 @@ nlohmann::json ProblemBody(core::ErrorCode code, const std::string& detail,
   return body;
 }
 
-Response Problem(core::ErrorCode code, const std::string& detail,
-                 const std::vector<core::FieldError>& errors) {
+namespace {
+
+Response ProblemResponse(core::ErrorCode code, nlohmann::json body) {
   const auto& info = core::Describe(code);
-  Response r = JsonResponse(static_cast<boost::beast::http::status>(info.http_status),
-                            ProblemBody(code, detail, errors));
+  Response r = JsonResponse(static_cast<boost::beast::http::status>(info.http_status), body);
   r.content_type = "application/problem+json";
   if (info.http_status == 503) r.headers.emplace_back("Retry-After", "1");
   return r;
 }
 
-Response Problem(const core::DomainError& error) {
-  return Problem(error.code(), error.detail(), error.errors());
+}  // namespace
+
+Response Problem(core::ErrorCode code, const std::string& detail,
+                 const std::vector<core::FieldError>& errors) {
+  return ProblemResponse(code, ProblemBody(code, detail, errors));
 }
+
+// With the error's extensions (e.g. the shortfall of a refused approval).
+Response Problem(const core::DomainError& error) { return ProblemResponse(error.code(), ProblemBody(error)); }
 
 }  // namespace unipoints::http

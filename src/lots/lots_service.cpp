@@ -31,7 +31,7 @@ CreditResult CreditPoints(db::Tx& tx, const Credit& c) {
                      db::Nullable(OptNum(c.accrual_id)));
   result.lot_id = lot[0][0].as<std::int64_t>();
   tx.Exec(store::kCreditBalance, c.tenant_id, c.member_id, result.repaid_debt, c.points);
-  tx.Exec(store::kInsertLedger, c.tenant_id, c.member_id, std::string("accrual"), c.points,
+  tx.Exec(store::kInsertLedger, c.tenant_id, c.member_id, c.ledger_kind, c.points,
           std::to_string(c.source_partner_id), std::to_string(result.lot_id), c.ref);
   return result;
 }

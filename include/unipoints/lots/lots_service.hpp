@@ -22,7 +22,8 @@ struct Credit {
   std::int64_t points = 0;  // > 0
   core::Instant earned_at;
   std::optional<std::int64_t> accrual_id;
-  std::string ref;  // e.g. "accrual:42"
+  std::string ref;                      // e.g. "accrual:42"
+  std::string ledger_kind = "accrual";  // or "adjustment"
 };
 
 struct CreditResult {
