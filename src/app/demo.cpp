@@ -3,11 +3,13 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "unipoints/core/error.hpp"
 #include "unipoints/earning/accrual_service.hpp"
 #include "unipoints/earning/rules.hpp"
 #include "unipoints/members/members_service.hpp"
+#include "unipoints/settlement/agreement_service.hpp"
 #include "unipoints/spending/redemption_service.hpp"
 #include "unipoints/tenancy/tenancy_service.hpp"
 
@@ -92,6 +94,19 @@ json SeedDemo(db::Database& db, const config::Config& config, const std::string&
                         earning::ParseRuleSet(json::parse(kTelecomRules)), now);
       earning::PutRules(tx, tid, retail.id, "R", core::ParseRfc3339("2024-01-01T00:00:00+08:00"),
                         earning::ParseRuleSet(json::parse(kRetailRules)), now);
+    }
+
+    // Cross-redemptions are priced by agreements: T pays R 0.01 CNY per T-point R honours, and
+    // R pays T 0.008 CNY per R-point T honours.
+    if (settlement::ListAgreements(tx, tenancy::Principal{tenancy::Role::kAdmin, tid})["items"].empty()) {
+      tenancy::Principal admin_who{tenancy::Role::kAdmin, tid};
+      for (const auto& [payer, payee, price] :
+           {std::tuple{"T", "R", "0.010000"}, std::tuple{"R", "T", "0.008000"}}) {
+        settlement::PutAgreement(tx, admin_who,
+                                 {payer, payee, "monthly", *core::Decimal6::Parse(price),
+                                  core::ParseRfc3339("2024-01-01T00:00:00+08:00")},
+                                 now);
+      }
     }
 
     // The catalogue: the alliance's price bands, each reward fulfilled by one partner.

@@ -5,6 +5,7 @@
 #include "unipoints/http/ops_routes.hpp"
 #include "unipoints/lots/lots_routes.hpp"
 #include "unipoints/members/members_routes.hpp"
+#include "unipoints/settlement/settlement_routes.hpp"
 #include "unipoints/spending/adjustment_routes.hpp"
 #include "unipoints/spending/redemption_routes.hpp"
 #include "unipoints/spending/transfer_routes.hpp"
@@ -21,6 +22,7 @@ void RegisterAllRoutes(http::Router& router, const Wiring& w) {
   spending::RegisterRedemptionRoutes(router, w.db, w.config, w.clock);
   spending::RegisterTransferRoutes(router, w.db, w.clock);
   spending::RegisterAdjustmentRoutes(router, w.db, w.clock, w.config.max_list_limit);
+  settlement::RegisterSettlementRoutes(router, w.db, w.clock);
   http::RegisterOpsRoutes(router, w.db, w.metrics, w.stopping);
 }
 

@@ -38,6 +38,8 @@ const ErrorInfo& Describe(ErrorCode code) {
   static const ErrorInfo kSelfApproval{"self_approval", 403, "A second person must approve"};
   static const ErrorInfo kAlreadyCancelled{"already_cancelled", 409, "Already cancelled"};
   static const ErrorInfo kNotPending{"not_pending", 409, "Not waiting for approval"};
+  static const ErrorInfo kNoAgreement{"no_settlement_agreement", 422,
+                                      "No settlement agreement in force for a cross-redemption"};
   static const ErrorInfo kUnavailable{"service_unavailable", 503, "The database is unavailable"};
   static const ErrorInfo kInternal{"internal_error", 500, "Internal error"};
   switch (code) {
@@ -109,6 +111,8 @@ const ErrorInfo& Describe(ErrorCode code) {
       return kAlreadyCancelled;
     case ErrorCode::kNotPending:
       return kNotPending;
+    case ErrorCode::kNoSettlementAgreement:
+      return kNoAgreement;
     case ErrorCode::kServiceUnavailable:
       return kUnavailable;
     case ErrorCode::kInternal:

@@ -40,8 +40,8 @@ std::unique_ptr<PooledConnection> Database::Connect() {
   }
   auto conn = std::make_unique<pqxx::connection>(url);
   pqxx::nontransaction nt(*conn);
-  nt.exec("SET statement_timeout = " + std::to_string(config_.statement_timeout_ms));
-  nt.exec("SET TIME ZONE 'UTC'");
+  nt.exec_params("SELECT set_config('statement_timeout', $1, false), set_config('TimeZone', 'UTC', false)",
+                 std::to_string(config_.statement_timeout_ms));
   return std::make_unique<PooledConnection>(std::move(conn));
 }
 

@@ -120,6 +120,21 @@ std::int64_t IdParam(const Request& req, const std::string& name) {
   return v;
 }
 
+std::optional<std::int64_t> ListCursor(const Request& req) {
+  auto after = req.Query("after");
+  if (!after) return std::nullopt;
+  std::int64_t v = 0;
+  bool ok = !after->empty() && after->size() <= 18;
+  for (char c : *after) {
+    if (c < '0' || c > '9')
+      ok = false;
+    else if (ok)
+      v = v * 10 + (c - '0');
+  }
+  if (!ok) core::ThrowField("after", "must be a cursor from a previous page's 'next'");
+  return v;
+}
+
 int ListLimit(const Request& req, int max_limit) {
   auto v = req.Query("limit");
   if (!v) return 50;

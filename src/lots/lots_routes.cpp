@@ -12,21 +12,6 @@ using boost::beast::http::status;
 using boost::beast::http::verb;
 using tenancy::Role;
 
-std::optional<std::int64_t> Cursor(const http::Request& req) {
-  auto after = req.Query("after");
-  if (!after) return std::nullopt;
-  std::int64_t v = 0;
-  bool ok = !after->empty() && after->size() <= 18;
-  for (char c : *after) {
-    if (c < '0' || c > '9')
-      ok = false;
-    else if (ok)
-      v = v * 10 + (c - '0');
-  }
-  if (!ok) core::ThrowField("after", "must be a cursor from a previous page's 'next'");
-  return v;
-}
-
 }  // namespace
 
 void RegisterLotRoutes(http::Router& router, db::Database& db, const core::Clock& clock, int max_list_limit) {
@@ -47,7 +32,7 @@ void RegisterLotRoutes(http::Router& router, db::Database& db, const core::Clock
              [&db, max_list_limit](http::Request& req) -> asio::awaitable<http::Response> {
                auto id = http::IdParam(req, "id");
                const int limit = http::ListLimit(req, max_list_limit);
-               auto after = Cursor(req);
+               auto after = http::ListCursor(req);
                const auto& who = req.who();
                std::optional<std::int64_t> source;
                if (who.role == Role::kPartner) source = who.partner_id;

@@ -14,21 +14,6 @@ using boost::beast::http::verb;
 using nlohmann::json;
 using tenancy::Role;
 
-std::optional<std::int64_t> Cursor(const http::Request& req) {
-  auto after = req.Query("after");
-  if (!after) return std::nullopt;
-  std::int64_t v = 0;
-  bool ok = !after->empty() && after->size() <= 18;
-  for (char c : *after) {
-    if (c < '0' || c > '9')
-      ok = false;
-    else if (ok)
-      v = v * 10 + (c - '0');
-  }
-  if (!ok) core::ThrowField("after", "must be a cursor from a previous page's 'next'");
-  return v;
-}
-
 }  // namespace
 
 void RegisterRedemptionRoutes(http::Router& router, db::Database& db, const config::Config& config,
@@ -51,7 +36,7 @@ void RegisterRedemptionRoutes(http::Router& router, db::Database& db, const conf
   router.Add(verb::get, "/v1/rewards", kAnyRole, "The reward catalogue, optionally one partner's",
              [&db, &config](http::Request& req) -> asio::awaitable<http::Response> {
                const int limit = http::ListLimit(req, config.max_list_limit);
-               auto after = Cursor(req);
+               auto after = http::ListCursor(req);
                auto partner = req.Query("partner");
                if (partner && (partner->empty() || partner->size() > 32))
                  core::ThrowField("partner", "unknown partner");

@@ -4,6 +4,7 @@
 #include "unipoints/core/error.hpp"
 #include "unipoints/lots/lots_service.hpp"
 #include "unipoints/members/members_service.hpp"
+#include "unipoints/settlement/agreement_service.hpp"
 #include "unipoints/tenancy/tenancy_service.hpp"
 
 namespace unipoints::spending {
@@ -374,6 +375,19 @@ json Redeem(db::Tx& tx, const tenancy::Principal& who, const RedemptionRequest& 
     auto taken = lots::PlanTake(live, src == -1 ? std::nullopt : std::optional(src), need);
     pieces.insert(pieces.end(), taken.begin(), taken.end());
     total += need;
+  }
+  // A cross-redemption is never silently unpriced: every source other than the fulfiller needs
+  // an agreement in force now.
+  for (const auto& piece : pieces) {
+    if (piece.source_partner_id == reward.partner_id) continue;
+    if (!settlement::PriceInForce(tx, tenant, piece.source_partner_id, reward.partner_id, now)) {
+      throw DomainError(
+          ErrorCode::kNoSettlementAgreement,
+          "No settlement agreement " + piece.source_code + " -> " + reward.partner +
+              " is in force: points of " + piece.source_code + " cannot pay for this reward",
+          {{"reward", "no settlement agreement " + piece.source_code + " -> " + reward.partner}},
+          {{"payer", piece.source_code}, {"payee", reward.partner}});
+    }
   }
   const std::optional<std::string> option_text =
       option ? std::optional(std::to_string(*option)) : std::nullopt;

@@ -23,6 +23,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -956,7 +957,7 @@ Enrolled IntegrationTest::Enrol(const std::string& key, const std::string& name,
   return Enrolled{r.json["member_id"].get<std::int64_t>(), r.json["card_no"].get<std::string>()};
 }
 
-Alliance IntegrationTest::CreateAlliance() {
+Alliance IntegrationTest::CreateAlliance(bool with_agreements) {
   Alliance a;
   a.tenant = CreateTenant("电信零售联盟");
   a.admin = a.tenant.admin_key;
@@ -964,6 +965,20 @@ Alliance IntegrationTest::CreateAlliance() {
   CreatePartner(a.admin, "R", "区域连锁超市", "retail");
   PutRules(a.admin, "T", DemoTelecomRules());
   PutRules(a.admin, "R", DemoRetailRules());
+  if (with_agreements) {
+    // Cross-redemptions need an agreement in force: T's points honoured by R, and the reverse.
+    for (const auto& [payer, payee, price] :
+         {std::tuple{"T", "R", "0.010000"}, std::tuple{"R", "T", "0.008000"}}) {
+      auto r = http().Put("/v1/settlement-agreements",
+                          {{"payer", payer},
+                           {"payee", payee},
+                           {"price_per_point", price},
+                           {"cycle", "monthly"},
+                           {"effective_from", "2020-01-01T00:00:00+08:00"}},
+                          a.admin);
+      if (r.status != 201) Unexpected("PUT /v1/settlement-agreements", r);
+    }
+  }
   a.agent = CreateKey(a.admin, "agent");
   a.finance = CreateKey(a.admin, "finance");
   a.t_key = CreateKey(a.admin, "partner", "T");

@@ -246,7 +246,9 @@ class IntegrationTest : public ::testing::Test {
   json PutRules(const std::string& admin, const std::string& partner, const json& body);
   Enrolled Enrol(const std::string& key, const std::string& name = "张三", const std::string& id_number = {},
                  const std::string& phone = {});
-  Alliance CreateAlliance();
+  // Partners T and R with the demo rules, one key per role and, unless told otherwise, settlement
+  // agreements both ways so that cross-redemptions are priced.
+  Alliance CreateAlliance(bool with_agreements = true);
 
   json Balance(const std::string& key, std::int64_t member_id);
   // Every ledger entry of a member, newest first, following `next` with `limit` per page.

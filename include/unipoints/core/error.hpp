@@ -51,6 +51,7 @@ enum class ErrorCode {
   kSelfApproval,
   kAlreadyCancelled,
   kNotPending,
+  kNoSettlementAgreement,
   // 503 / 500
   kServiceUnavailable,
   kInternal,

@@ -57,6 +57,9 @@ nlohmann::json ParseJsonObject(const Request& req);
 // A numeric path parameter; 404 when it is not a positive integer.
 std::int64_t IdParam(const Request& req, const std::string& name);
 
+// ?after=: the cursor from a previous page's `next` (a positive integer); 400 when malformed.
+std::optional<std::int64_t> ListCursor(const Request& req);
+
 // ?limit= within [1, max], default 50.
 int ListLimit(const Request& req, int max_limit);
 

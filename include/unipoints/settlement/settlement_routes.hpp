@@ -1,0 +1,12 @@
+#pragma once
+
+#include "unipoints/core/time.hpp"
+#include "unipoints/db/database.hpp"
+#include "unipoints/http/router.hpp"
+
+namespace unipoints::settlement {
+
+// Settlement agreements (PUT/GET /v1/settlement-agreements).
+void RegisterSettlementRoutes(http::Router& router, db::Database& db, const core::Clock& clock);
+
+}  // namespace unipoints::settlement
