@@ -40,6 +40,8 @@ const ErrorInfo& Describe(ErrorCode code) {
   static const ErrorInfo kNotPending{"not_pending", 409, "Not waiting for approval"};
   static const ErrorInfo kNoAgreement{"no_settlement_agreement", 422,
                                       "No settlement agreement in force for a cross-redemption"};
+  static const ErrorInfo kPeriodNotEnded{"period_not_ended", 409, "The period has not ended yet"};
+  static const ErrorInfo kEarlierPeriodOpen{"earlier_period_open", 409, "An earlier period is still a draft"};
   static const ErrorInfo kUnavailable{"service_unavailable", 503, "The database is unavailable"};
   static const ErrorInfo kInternal{"internal_error", 500, "Internal error"};
   switch (code) {
@@ -113,6 +115,10 @@ const ErrorInfo& Describe(ErrorCode code) {
       return kNotPending;
     case ErrorCode::kNoSettlementAgreement:
       return kNoAgreement;
+    case ErrorCode::kPeriodNotEnded:
+      return kPeriodNotEnded;
+    case ErrorCode::kEarlierPeriodOpen:
+      return kEarlierPeriodOpen;
     case ErrorCode::kServiceUnavailable:
       return kUnavailable;
     case ErrorCode::kInternal:

@@ -52,6 +52,8 @@ enum class ErrorCode {
   kAlreadyCancelled,
   kNotPending,
   kNoSettlementAgreement,
+  kPeriodNotEnded,
+  kEarlierPeriodOpen,
   // 503 / 500
   kServiceUnavailable,
   kInternal,

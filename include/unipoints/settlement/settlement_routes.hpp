@@ -6,7 +6,7 @@
 
 namespace unipoints::settlement {
 
-// Settlement agreements (PUT/GET /v1/settlement-agreements).
+// Settlement agreements (PUT/GET /v1/settlement-agreements) and runs (/v1/settlements...).
 void RegisterSettlementRoutes(http::Router& router, db::Database& db, const core::Clock& clock);
 
 }  // namespace unipoints::settlement

@@ -1,0 +1,124 @@
+// Settlement runs over HTTP, checked against amounts computed by hand: pair amounts, bilateral
+// nets, positions summing to zero, instructions, negative lines from cancellations, finality.
+
+#include <ctime>
+
+#include "harness.hpp"
+
+namespace unipoints::testing {
+namespace {
+
+// The running month in Asia/Shanghai (UTC+8, no daylight saving), where the lines are booked.
+std::string CurrentPeriod() {
+  std::time_t t = std::time(nullptr) + 8 * 3600;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04d-%02d", tm.tm_year + 1900, tm.tm_mon + 1);
+  return buf;
+}
+
+class SettlementRunTest : public IntegrationTest {
+ protected:
+  void Points(const std::string& key, const std::string& card, std::int64_t points) {
+    auto r = http().Post("/v1/accruals",
+                         {{"event_id", NewEventId()},
+                          {"card_no", card},
+                          {"points", points},
+                          {"point_type", "bonus"},
+                          {"occurred_at", "2026-06-01T10:00:00+08:00"}},
+                         key);
+    ASSERT_EQ(r.status, 201) << r;
+  }
+  void Reward(const std::string& admin, const std::string& code, const std::string& partner,
+              const json& option) {
+    auto r = http().Post(
+        "/v1/rewards",
+        {{"code", code}, {"partner", partner}, {"name", code}, {"price", {{"options", {option}}}}}, admin);
+    ASSERT_EQ(r.status, 201) << r;
+  }
+  std::int64_t Redeem(const std::string& key, std::int64_t member, const std::string& reward) {
+    auto r = http().Post("/v1/redemptions",
+                         {{"request_id", Unique("red-")}, {"member_id", member}, {"reward", reward}}, key);
+    EXPECT_EQ(r.status, 201) << r;
+    return r.json.value("redemption_id", std::int64_t{0});
+  }
+};
+
+TEST_F(SettlementRunTest, SeedCaseNetsPath3AgainstPath4) {
+  auto a = CreateAlliance();  // agreements: T->R 0.010000, R->T 0.008000
+  auto m = Enrol(a.agent);
+  Points(a.t_key, m.card_no, 2000);
+  Points(a.r_key, m.card_no, 2000);
+  Reward(a.admin, "R-GIFT", "R", {{"T", 345}});  // path 3: T points honoured by R
+  Reward(a.admin, "T-GIFT", "T", {{"R", 125}});  // path 4: R points honoured by T
+  Reward(a.admin, "R-OWN", "R", {{"R", 700}});   // path 2: internal, settles nothing
+  Redeem(a.r_key, m.member_id, "R-GIFT");
+  Redeem(a.r_key, m.member_id, "R-GIFT");  // T->R 690 points
+  Redeem(a.t_key, m.member_id, "T-GIFT");  // R->T 125 points
+  const auto cancelled = Redeem(a.t_key, m.member_id, "T-GIFT");
+  Redeem(a.r_key, m.member_id, "R-OWN");
+  ASSERT_EQ(
+      http().Post("/v1/redemptions/" + std::to_string(cancelled) + "/cancel", json::object(), a.agent).status,
+      200);
+
+  const auto period = CurrentPeriod();
+  auto run = http().Post("/v1/settlements", {{"period", period}}, a.finance);
+  ASSERT_EQ(run.status, 201) << run;
+  EXPECT_EQ(run.json["status"], "draft");
+  // By hand: T->R 690 x 0.010000 = 6.90 CNY; R->T (250 - 125 cancelled) x 0.008000 = 1.00 CNY.
+  EXPECT_EQ(run.json["pairs"], (json::array({{{"payer", "R"},
+                                              {"payee", "T"},
+                                              {"points", 125},
+                                              {"price_per_point", "0.008000"},
+                                              {"amount_minor", 100}},
+                                             {{"payer", "T"},
+                                              {"payee", "R"},
+                                              {"points", 690},
+                                              {"price_per_point", "0.010000"},
+                                              {"amount_minor", 690}}})))
+      << run;
+  // Bilateral net: T owes 690, R owes 100 -> T pays R 590.
+  ASSERT_EQ(run.json["bilateral_nets"].size(), 1u) << run;
+  EXPECT_EQ(run.json["bilateral_nets"][0]["net_minor"], 590);
+  EXPECT_EQ(run.json["bilateral_nets"][0]["payer"], "T");
+  EXPECT_EQ(run.json["nets"],
+            (json::array({{{"partner", "R"}, {"net_minor", 590}}, {{"partner", "T"}, {"net_minor", -590}}})));
+  EXPECT_EQ(run.json["instructions"], (json::array({{{"from", "T"}, {"to", "R"}, {"amount_minor", 590}}})));
+  EXPECT_EQ(run.json["cancellations"], (json::array({{{"payer", "R"}, {"payee", "T"}, {"points", 125}}})));
+
+  // A draft re-run is deterministic; the running period cannot be finalized.
+  auto again = http().Post("/v1/settlements", {{"period", period}}, a.finance);
+  EXPECT_EQ(again.json["content_hash"], run.json["content_hash"]);
+  EXPECT_TRUE(IsProblem(http().Post("/v1/settlements/" + period + "/finalize", json::object(), a.finance),
+                        409, "period_not_ended"));
+  EXPECT_EQ(http().Get("/v1/settlements/" + period, a.t_key).status, 403);
+}
+
+TEST_F(SettlementRunTest, FinalRunsAreImmutableAndChained) {
+  auto a = CreateAlliance();
+  auto first = http().Post("/v1/settlements/2026-01/finalize", json::object(), a.finance);
+  ASSERT_EQ(first.status, 200) << first;
+  EXPECT_EQ(first.json["status"], "final");
+  EXPECT_TRUE(first.json["previous_hash"].is_null());
+  EXPECT_EQ(first.json["content_hash"].get<std::string>().size(), 64u);
+  // An earlier draft blocks the chain until it is final.
+  ASSERT_EQ(http().Post("/v1/settlements", {{"period", "2026-02"}}, a.finance).status, 201);
+  EXPECT_TRUE(IsProblem(http().Post("/v1/settlements/2026-03/finalize", json::object(), a.finance), 409,
+                        "earlier_period_open"));
+  auto second = http().Post("/v1/settlements/2026-02/finalize", json::object(), a.finance);
+  ASSERT_EQ(second.status, 200) << second;
+  EXPECT_EQ(second.json["previous_hash"], first.json["content_hash"]);
+  // Re-running or reading a final period gives the same bytes.
+  auto rerun = http().Post("/v1/settlements", {{"period", "2026-01"}}, a.finance);
+  EXPECT_EQ(rerun.status, 200);
+  EXPECT_EQ(rerun.body, first.body);
+  EXPECT_EQ(http().Get("/v1/settlements/2026-01", a.finance).body, first.body);
+  EXPECT_EQ(http().Post("/v1/settlements/2026-01/finalize", json::object(), a.finance).body, first.body);
+  EXPECT_TRUE(
+      IsProblem(http().Post("/v1/settlements", {{"period", "2026-13"}}, a.finance), 400, "", "period"));
+  EXPECT_EQ(http().Get("/v1/settlements/2025-07", a.finance).status, 404);
+}
+
+}  // namespace
+}  // namespace unipoints::testing
