@@ -16,6 +16,7 @@
 #include "unipoints/db/database.hpp"
 #include "unipoints/db/migrations.hpp"
 #include "unipoints/http/server.hpp"
+#include "unipoints/settlement/run_service.hpp"
 #include "unipoints/tenancy/tenancy_routes.hpp"
 #include "unipoints/tenancy/tenancy_service.hpp"
 
@@ -34,6 +35,7 @@ Commands:
   tenant create   create a tenant and print {tenant, admin_key} as JSON
   demo            create the demo alliance (idempotent) and print its keys
   verify          check the points invariants; exits 1 naming the first violation
+  settle          compute (or finalize) a tenant's settlement run for a period; prints it as JSON
 
 Run 'unipoints <command> --help' for a command's options. Configuration comes from
 --config FILE (JSON, see config/unipoints.example.json) and UNIPOINTS_* environment variables.
@@ -131,6 +133,39 @@ int TenantCreate(const std::vector<std::string>& args) {
   return 0;
 }
 
+int Settle(const std::vector<std::string>& args) {
+  po::options_description desc("settle options");
+  desc.add_options()("tenant", po::value<std::string>()->required(), "tenant code")(
+      "period", po::value<std::string>()->required(), "month in the tenant's time zone, e.g. 2026-10")(
+      "finalize", "make the run final (only once the period has ended)")("config", po::value<std::string>(),
+                                                                         "JSON configuration file");
+  po::variables_map vm;
+  if (!Parse(args, desc, vm, "Usage: unipoints settle --tenant C --period 2026-10 [--finalize]")) return 0;
+  const auto period = core::ParsePeriod(vm["period"].as<std::string>());
+  if (!period) {
+    std::cerr << "error: --period must be a month such as 2026-10\n";
+    return 2;
+  }
+  const auto config = config::Load(ConfigFile(vm), false);
+  SetUpLogging(config.log_level);
+  db::Database db(config);
+  db::Migrate(db);
+  const auto code = vm["tenant"].as<std::string>();
+  const bool finalize = vm.count("finalize") > 0;
+  const auto now = core::SystemClock().Now();
+  auto run = db.RunSync([&](db::Tx& tx) {
+    auto tenant = tenancy::FindTenantByCode(tx, code);
+    if (!tenant) throw core::DomainError(core::ErrorCode::kNotFound, "No tenant '" + code + "'");
+    tenancy::Principal who;
+    who.role = tenancy::Role::kAdmin;
+    who.tenant_id = tenant->id;
+    return finalize ? settlement::FinalizeRun(tx, who, *period, now)
+                    : settlement::RunPeriod(tx, who, *period, now).second;
+  });
+  std::cout << run.dump(2) << "\n";
+  return 0;
+}
+
 int Demo(const std::vector<std::string>& args) {
   po::options_description desc("demo options");
   desc.add_options()("config", po::value<std::string>(), "JSON configuration file")(
@@ -189,6 +224,7 @@ int main(int argc, char** argv) {
     if (command == "migrate") return Migrate(args);
     if (command == "demo") return Demo(args);
     if (command == "verify") return Verify(args);
+    if (command == "settle") return Settle(args);
     if (command == "tenant") {
       if (args.empty() || args[0] == "--help" || args[0] == "-h") {
         std::cout << "Usage: unipoints tenant create --code C --name N --currency CNY --time-zone Z\n";

@@ -87,7 +87,16 @@ json Compute(db::Tx& tx, std::int64_t tenant_id, core::Period period, const std:
                              {"payee", r[1].as<std::string>()},
                              {"points", r[2].as<std::int64_t>()}});
   }
+  json prior = json::array();
+  for (const auto& r : tx.Exec(store::kPriorPeriodAdjustments, tenant_id, start, end)) {
+    prior.push_back({{"redemption_id", r[0].as<std::int64_t>()},
+                     {"original_period", r[1].as<std::string>()},
+                     {"payer", r[2].as<std::string>()},
+                     {"payee", r[3].as<std::string>()},
+                     {"points", r[4].as<std::int64_t>()}});
+  }
   return {{"tenant", b.tenant_code},
+          {"prior_period_adjustments", prior},
           {"period", period.ToString()},
           {"currency", b.currency},
           {"minor_units", b.minor_units},

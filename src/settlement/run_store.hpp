@@ -40,6 +40,21 @@ inline constexpr db::Query kPeriodCancellations{
     " AND l.booked_at >= 'epoch'::timestamptz + $2::bigint * interval '1 microsecond'"
     " AND l.booked_at < 'epoch'::timestamptz + $3::bigint * interval '1 microsecond'"
     " AND l.source_partner_id <> l.fulfiller_partner_id GROUP BY s.code, f.code ORDER BY s.code, f.code"};
+// Cancellations booked in [start, end) of cross redemptions made before the period: late events
+// for earlier (possibly final) periods, netted here and shown as prior-period adjustments.
+inline constexpr db::Query kPriorPeriodAdjustments{
+    "run_prior_period_adjustments",
+    "SELECT l.redemption_id, to_char(d.created_at AT TIME ZONE t.time_zone, 'YYYY-MM'), s.code, f.code,"
+    " l.points FROM settlement_lines l"
+    " JOIN redemptions d ON d.tenant_id = l.tenant_id AND d.id = l.redemption_id"
+    " JOIN tenants t ON t.id = l.tenant_id"
+    " JOIN partners s ON s.tenant_id = l.tenant_id AND s.id = l.source_partner_id"
+    " JOIN partners f ON f.tenant_id = l.tenant_id AND f.id = l.fulfiller_partner_id"
+    " WHERE l.tenant_id = $1 AND l.kind = 'cancellation'"
+    " AND l.booked_at >= 'epoch'::timestamptz + $2::bigint * interval '1 microsecond'"
+    " AND l.booked_at < 'epoch'::timestamptz + $3::bigint * interval '1 microsecond'"
+    " AND d.created_at < 'epoch'::timestamptz + $2::bigint * interval '1 microsecond'"
+    " AND l.source_partner_id <> l.fulfiller_partner_id ORDER BY l.redemption_id, s.code"};
 inline constexpr db::Query kPartnerCodes{"run_partner_codes",
                                          "SELECT code FROM partners WHERE tenant_id = $1 ORDER BY code"};
 inline constexpr db::Query kGetRun{

@@ -120,5 +120,47 @@ TEST_F(SettlementRunTest, FinalRunsAreImmutableAndChained) {
   EXPECT_EQ(http().Get("/v1/settlements/2025-07", a.finance).status, 404);
 }
 
+TEST_F(SettlementRunTest, LateCancellationIsAPriorPeriodAdjustmentOfTheRunningPeriod) {
+  auto a = CreateAlliance();
+  ASSERT_EQ(http()
+                .Put("/v1/policy", {{"expiry", {{"kind", "never"}}}, {"cancel_window_hours", 8760}}, a.admin)
+                .status,
+            200);
+  auto m = Enrol(a.agent);
+  Points(a.t_key, m.card_no, 1000);
+  Reward(a.admin, "R-GIFT", "R", {{"T", 300}});
+  const auto id = Redeem(a.r_key, m.member_id, "R-GIFT");
+  // The redemption belongs to January (as if its cancellation arrived months later).
+  server().Sql("UPDATE redemptions SET created_at = '2026-01-15T10:00:00+08:00' WHERE id = $1",
+               {std::to_string(id)});
+  ASSERT_EQ(http().Post("/v1/redemptions/" + std::to_string(id) + "/cancel", json::object(), a.agent).status,
+            200);
+  auto run = http().Post("/v1/settlements", {{"period", CurrentPeriod()}}, a.finance);
+  ASSERT_EQ(run.status, 201) << run;
+  EXPECT_EQ(run.json["prior_period_adjustments"], (json::array({{{"redemption_id", id},
+                                                                 {"original_period", "2026-01"},
+                                                                 {"payer", "T"},
+                                                                 {"payee", "R"},
+                                                                 {"points", -300}}})))
+      << run;
+}
+
+TEST_F(SettlementRunTest, CliSettlesAndFinalizesLikeTheApi) {
+  auto a = CreateAlliance();
+  auto draft = server().RunCli({"settle", "--tenant", a.tenant.code(), "--period", "2026-03"});
+  ASSERT_EQ(draft.exit_code, 0) << draft.out << draft.err;
+  EXPECT_EQ(json::parse(draft.out)["status"], "draft") << draft.out;
+  auto final_run =
+      server().RunCli({"settle", "--tenant", a.tenant.code(), "--period", "2026-03", "--finalize"});
+  ASSERT_EQ(final_run.exit_code, 0) << final_run.out << final_run.err;
+  const auto cli = json::parse(final_run.out);
+  EXPECT_EQ(cli["status"], "final");
+  auto api = http().Get("/v1/settlements/2026-03", a.finance);
+  ASSERT_EQ(api.status, 200) << api;
+  EXPECT_EQ(api.json["content_hash"], cli["content_hash"]);
+  EXPECT_NE(server().RunCli({"settle", "--tenant", "no-such-tenant", "--period", "2026-03"}).exit_code, 0);
+  EXPECT_NE(server().RunCli({"settle", "--tenant", a.tenant.code(), "--period", "2026-3x"}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace unipoints::testing
