@@ -9,6 +9,7 @@
 
 #include "unipoints/app/demo.hpp"
 #include "unipoints/app/routes.hpp"
+#include "unipoints/app/scheduler.hpp"
 #include "unipoints/app/verify.hpp"
 #include "unipoints/config/config.hpp"
 #include "unipoints/core/error.hpp"
@@ -92,7 +93,10 @@ int Serve(const std::vector<std::string>& args) {
 
   http::Server server(config, router, tenancy::MakeAuthenticator(db, config), metrics);
   server_ptr = &server;
-  server.Run();
+  {
+    app::Scheduler scheduler(db, config, clock);
+    server.Run();
+  }
   db.Stop();
   return 0;
 }

@@ -132,6 +132,7 @@ Config Load(const std::optional<std::string>& file, bool require_serving, EnvLoo
   r.Int("write_timeout_ms", c.write_timeout_ms, 100, 3600000);
   r.Int("idle_timeout_ms", c.idle_timeout_ms, 100, 3600000);
   r.Int("shutdown_grace_ms", c.shutdown_grace_ms, 0, 3600000);
+  r.Int("scheduler_interval_ms", c.scheduler_interval_ms, 0, 86400000);
   r.Int("max_batch_events", c.max_batch_events, 1, 1000000);
   r.Int("max_list_limit", c.max_list_limit, 1, 100000);
 

@@ -55,6 +55,15 @@ inline constexpr db::Query kPriorPeriodAdjustments{
     " AND l.booked_at < 'epoch'::timestamptz + $3::bigint * interval '1 microsecond'"
     " AND d.created_at < 'epoch'::timestamptz + $2::bigint * interval '1 microsecond'"
     " AND l.source_partner_id <> l.fulfiller_partner_id ORDER BY l.redemption_id, s.code"};
+// Tenants whose previous month (in their time zone, as of $1) has no run yet: the scheduler's due
+// settlement drafts, including any missed while no server ran.
+inline constexpr db::Query kDueDrafts{
+    "run_due_drafts",
+    "SELECT t.id, p.period FROM tenants t,"
+    " LATERAL (SELECT to_char(($1::timestamptz AT TIME ZONE t.time_zone) - interval '1 month', 'YYYY-MM')"
+    "   AS period) p"
+    " WHERE NOT EXISTS (SELECT 1 FROM settlement_runs r WHERE r.tenant_id = t.id AND r.period = p.period)"
+    " ORDER BY t.id"};
 inline constexpr db::Query kPartnerCodes{"run_partner_codes",
                                          "SELECT code FROM partners WHERE tenant_id = $1 ORDER BY code"};
 inline constexpr db::Query kGetRun{

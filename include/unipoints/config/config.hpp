@@ -31,6 +31,9 @@ struct Config {
   std::int64_t idle_timeout_ms = 60000;
   std::int64_t shutdown_grace_ms = 15000;
 
+  // How often the server's scheduler looks for due jobs (settlement drafts); 0 turns it off.
+  std::int64_t scheduler_interval_ms = 60000;
+
   int max_batch_events = 10000;
   int max_list_limit = 1000;
 };

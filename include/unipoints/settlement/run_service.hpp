@@ -23,4 +23,9 @@ nlohmann::json GetRun(db::Tx& tx, const tenancy::Principal& who, core::Period pe
 // earlier period is still a draft. Finalizing a final run returns it unchanged.
 nlohmann::json FinalizeRun(db::Tx& tx, const tenancy::Principal& who, core::Period period, core::Instant now);
 
+// The scheduler's job: a draft of the previous month for every tenant that has none yet. Safe to
+// run from several processes at once (runs are serialised per tenant and period). Returns the
+// number of drafts made.
+int RunDueDrafts(db::Database& db, core::Instant now);
+
 }  // namespace unipoints::settlement
