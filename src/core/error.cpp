@@ -10,9 +10,13 @@ const ErrorInfo& Describe(ErrorCode code) {
   static const ErrorInfo kForbidden{"forbidden", 403, "This key may not do that"};
   static const ErrorInfo kNotFound{"not_found", 404, "Not found"};
   static const ErrorInfo kMethod{"method_not_allowed", 405, "Method not allowed"};
+  static const ErrorInfo kNotAcceptable{"not_acceptable", 406, "None of the accepted media types is offered"};
   static const ErrorInfo kIdem{"idempotency_conflict", 409, "The id was already used with a different body"};
   static const ErrorInfo kExists{"already_exists", 409, "It already exists"};
   static const ErrorInfo kConflict{"conflict", 409, "Conflict"};
+  static const ErrorInfo kRunNotFinal{"run_not_final", 409, "The settlement run is not final"};
+  static const ErrorInfo kAlreadyAnswered{"already_answered", 409,
+                                          "The statement was already answered otherwise"};
   static const ErrorInfo kTooLarge{"payload_too_large", 413, "The body is too large"};
   static const ErrorInfo kMedia{"unsupported_media_type", 415, "Unsupported content type"};
   static const ErrorInfo kRate{"rate_limited", 429, "Too many requests"};
@@ -59,12 +63,18 @@ const ErrorInfo& Describe(ErrorCode code) {
       return kNotFound;
     case ErrorCode::kMethodNotAllowed:
       return kMethod;
+    case ErrorCode::kNotAcceptable:
+      return kNotAcceptable;
     case ErrorCode::kIdempotencyConflict:
       return kIdem;
     case ErrorCode::kAlreadyExists:
       return kExists;
     case ErrorCode::kConflict:
       return kConflict;
+    case ErrorCode::kRunNotFinal:
+      return kRunNotFinal;
+    case ErrorCode::kAlreadyAnswered:
+      return kAlreadyAnswered;
     case ErrorCode::kPayloadTooLarge:
       return kTooLarge;
     case ErrorCode::kUnsupportedMediaType:

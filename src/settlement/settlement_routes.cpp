@@ -4,6 +4,7 @@
 #include "unipoints/http/fields.hpp"
 #include "unipoints/settlement/agreement_service.hpp"
 #include "unipoints/settlement/run_service.hpp"
+#include "unipoints/settlement/statement_service.hpp"
 
 namespace unipoints::settlement {
 namespace {
@@ -17,6 +18,33 @@ core::Period PeriodOf(const std::string& text, const char* field) {
   auto p = core::ParsePeriod(text);
   if (!p || p->year < 2000 || p->year > 2999) core::ThrowField(field, "must be a month such as \"2026-10\"");
   return *p;
+}
+
+// The media type of a Content-Type header, lower case and without parameters.
+std::string MediaType(std::string_view ct) {
+  std::string type(ct.substr(0, ct.find(';')));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return type;
+}
+
+// `answer` by value: the coroutine outlives the caller's temporaries.
+asio::awaitable<http::Response> Answer(db::Database& db, const core::Clock& clock, http::Request& req,
+                                       std::string answer) {
+  auto body = http::ParseJsonObject(req);
+  http::Fields f(body);
+  auto reason = f.OptStr("reason", 2000);
+  if (answer == "disputed" && (!reason || reason->find_first_not_of(" \t\r\n") == std::string::npos)) {
+    f.Error("reason", "a dispute needs a reason");
+  }
+  f.Done();
+  const auto period = PeriodOf(req.Param("period"), "period");
+  const auto partner = req.Param("partner");
+  const auto who = req.who();
+  const auto now = clock.Now();
+  auto out = co_await db.Run(
+      [&](db::Tx& tx) { return AnswerStatement(tx, who, period, partner, answer, reason, now); });
+  co_return http::JsonResponse(status::ok, out);
 }
 
 }  // namespace
@@ -76,6 +104,55 @@ void RegisterSettlementRoutes(http::Router& router, db::Database& db, const core
                const auto who = req.who();
                const auto now = clock.Now();
                auto out = co_await db.Run([&](db::Tx& tx) { return FinalizeRun(tx, who, period, now); });
+               co_return http::JsonResponse(status::ok, out);
+             });
+
+  router.Add(verb::get, "/v1/settlements/{period}/statements/{partner}",
+             {Role::kFinance, Role::kAdmin, Role::kPartner},
+             "A partner's statement of a period's run as JSON or CSV (a partner key sees only its own)",
+             [&db](http::Request& req) -> asio::awaitable<http::Response> {
+               const auto period = PeriodOf(req.Param("period"), "period");
+               const auto partner = req.Param("partner");
+               const auto who = req.who();
+               CheckStatementAccess(who, partner);
+               const auto format = NegotiateStatementFormat(req.Header("Accept"));
+               auto out = co_await db.Run([&](db::Tx& tx) { return GetStatement(tx, who, period, partner); });
+               if (format == StatementFormat::kJson) {
+                 auto r = http::JsonResponse(status::ok, out);
+                 r.headers.emplace_back("Vary", "Accept");
+                 co_return r;
+               }
+               http::Response r;
+               r.content_type = "text/csv; charset=utf-8";
+               r.body = StatementCsv(out);
+               r.headers.emplace_back("Vary", "Accept");
+               r.headers.emplace_back(
+                   "Content-Disposition",
+                   "attachment; filename=\"statement-" + period.ToString() + "-" + partner + ".csv\"");
+               co_return r;
+             });
+
+  router.Add(verb::post, "/v1/settlements/{period}/statements/{partner}/acknowledge", {Role::kPartner},
+             "Acknowledge the partner's own statement of a final run",
+             [&db, &clock](http::Request& req) { return Answer(db, clock, req, "acknowledged"); });
+
+  router.Add(verb::post, "/v1/settlements/{period}/statements/{partner}/dispute", {Role::kPartner},
+             "Dispute the partner's own statement of a final run, with a reason",
+             [&db, &clock](http::Request& req) { return Answer(db, clock, req, "disputed"); });
+
+  router.Add(verb::post, "/v1/settlements/{period}/reconcile", {Role::kPartner},
+             "Reconcile the partner's own redemption_id,points CSV with the server's lines of a period",
+             [&db](http::Request& req) -> asio::awaitable<http::Response> {
+               const auto period = PeriodOf(req.Param("period"), "period");
+               const auto ct = req.Header("Content-Type");
+               if (MediaType(ct) != "text/csv") {
+                 throw core::DomainError(core::ErrorCode::kUnsupportedMediaType,
+                                         "Send the lines as text/csv, not '" + std::string(ct) + "'",
+                                         {{"Content-Type", "must be text/csv"}});
+               }
+               auto lines = ParseReconcileCsv(req.raw.body());
+               const auto who = req.who();
+               auto out = co_await db.Run([&](db::Tx& tx) { return Reconcile(tx, who, period, lines); });
                co_return http::JsonResponse(status::ok, out);
              });
 }

@@ -16,15 +16,18 @@ enum class ErrorCode {
   kValidationFailed,
   kMalformedJson,
   kMalformedRequest,
-  // 401 / 403 / 404 / 405
+  // 401 / 403 / 404 / 405 / 406
   kUnauthorized,
   kForbidden,
   kNotFound,
   kMethodNotAllowed,
+  kNotAcceptable,
   // 409
   kIdempotencyConflict,
   kAlreadyExists,
   kConflict,
+  kRunNotFinal,
+  kAlreadyAnswered,
   // 413 / 415 / 429
   kPayloadTooLarge,
   kUnsupportedMediaType,
