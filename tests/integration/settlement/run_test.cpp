@@ -2,6 +2,8 @@
 // nets, positions summing to zero, instructions, negative lines from cancellations, finality.
 
 #include <ctime>
+#include <map>
+#include <tuple>
 
 #include "harness.hpp"
 
@@ -93,6 +95,76 @@ TEST_F(SettlementRunTest, SeedCaseNetsPath3AgainstPath4) {
   EXPECT_TRUE(IsProblem(http().Post("/v1/settlements/" + period + "/finalize", json::object(), a.finance),
                         409, "period_not_ended"));
   EXPECT_EQ(http().Get("/v1/settlements/" + period, a.t_key).status, 403);
+}
+
+TEST_F(SettlementRunTest, FivePartnersWithAsymmetricPricesNetToZero) {
+  auto a = CreateAlliance();
+  std::map<std::string, std::string> keys{{"T", a.t_key}, {"R", a.r_key}};
+  for (const std::string code : {"A", "B", "C"}) {
+    CreatePartner(a.admin, code, "伙伴" + code, "other");
+    keys[code] = CreateKey(a.admin, "partner", code);
+  }
+  // One price per ordered pair, in force from 2026 (T->R replaces the harness's 0.010000).
+  const std::vector<std::tuple<std::string, std::string, std::string, std::int64_t>> lines{
+      {"T", "R", "0.012345", 1234}, {"R", "A", "0.007000", 555},  {"A", "B", "0.020000", 1000},
+      {"B", "C", "0.015000", 333},  {"C", "T", "0.001234", 2500}, {"A", "T", "0.050000", 200},
+      {"T", "A", "0.011000", 400}};
+  auto m = Enrol(a.agent);
+  for (const auto& [code, key] : keys) Points(key, m.card_no, 10000);
+  for (const auto& [payer, payee, price, points] : lines) {
+    auto put = http().Put("/v1/settlement-agreements",
+                          {{"payer", payer},
+                           {"payee", payee},
+                           {"price_per_point", price},
+                           {"cycle", "monthly"},
+                           {"effective_from", "2026-01-01T00:00:00+08:00"}},
+                          a.admin);
+    ASSERT_EQ(put.status, 201) << put;
+    const auto reward = payee + "-FROM-" + payer;
+    Reward(a.admin, reward, payee, {{payer, points}});
+    Redeem(keys[payee], m.member_id, reward);
+  }
+  auto run = http().Post("/v1/settlements", {{"period", CurrentPeriod()}}, a.finance);
+  ASSERT_EQ(run.status, 201) << run;
+  // By hand, half-up once per line: 1234 x 0.012345 = 15.23373 -> 1523; 555 x 0.007 = 3.885 -> 389;
+  // 1000 x 0.02 = 2000; 333 x 0.015 = 4.995 -> 500; 2500 x 0.001234 = 3.085 -> 309; 200 x 0.05 = 1000;
+  // 400 x 0.011 = 440.
+  const std::map<std::pair<std::string, std::string>, std::int64_t> expected{
+      {{"T", "R"}, 1523}, {{"R", "A"}, 389},  {{"A", "B"}, 2000}, {{"B", "C"}, 500},
+      {{"C", "T"}, 309},  {{"A", "T"}, 1000}, {{"T", "A"}, 440}};
+  ASSERT_EQ(run.json["pairs"].size(), expected.size()) << run;
+  for (const auto& p : run.json["pairs"]) {
+    const std::pair<std::string, std::string> key{p["payer"], p["payee"]};
+    ASSERT_TRUE(expected.contains(key)) << p;
+    EXPECT_EQ(p["amount_minor"], expected.at(key)) << p;
+  }
+  // Positions (receivable - payable): T 1309-1963, R 1523-389, A 829-3000, B 2000-500, C 500-309.
+  const std::map<std::string, std::int64_t> positions{
+      {"A", -2171}, {"B", 1500}, {"C", 191}, {"R", 1134}, {"T", -654}};
+  std::int64_t sum = 0;
+  for (const auto& n : run.json["nets"]) {
+    EXPECT_EQ(n["net_minor"], positions.at(n["partner"])) << n;
+    sum += n["net_minor"].get<std::int64_t>();
+  }
+  EXPECT_EQ(sum, 0);
+  // T and A net their two directions: A owes 1000, T owes 440 -> A pays T 560.
+  bool found = false;
+  for (const auto& b : run.json["bilateral_nets"]) {
+    if (b["a"] == "A" && b["b"] == "T") {
+      found = true;
+      EXPECT_EQ(b["net_minor"], 560);
+      EXPECT_EQ(b["payer"], "A");
+    }
+  }
+  EXPECT_TRUE(found) << run;
+  // At most N-1 instructions, and they clear every position exactly.
+  EXPECT_LE(run.json["instructions"].size(), 4u) << run;
+  std::map<std::string, std::int64_t> cleared;
+  for (const auto& i : run.json["instructions"]) {
+    cleared[i["from"]] -= i["amount_minor"].get<std::int64_t>();
+    cleared[i["to"]] += i["amount_minor"].get<std::int64_t>();
+  }
+  for (const auto& [partner, net] : positions) EXPECT_EQ(cleared[partner], net) << partner;
 }
 
 TEST_F(SettlementRunTest, FinalRunsAreImmutableAndChained) {
