@@ -2,47 +2,15 @@
 
 #include <ctime>
 
-#include "harness.hpp"
+#include "settlement/settlement_fixture.hpp"
 
 namespace unipoints::testing {
 namespace {
 
-std::string RunningPeriod() {
-  std::time_t t = std::time(nullptr) + 8 * 3600;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04d-%02d", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100);
-  return buf;
-}
-
-class ReconcileTest : public IntegrationTest {
+class ReconcileTest : public SettlementFixture {
  protected:
-  void Points(const std::string& key, const std::string& card, std::int64_t points) {
-    auto r = http().Post("/v1/accruals",
-                         {{"event_id", NewEventId()},
-                          {"card_no", card},
-                          {"points", points},
-                          {"point_type", "bonus"},
-                          {"occurred_at", "2026-06-01T10:00:00+08:00"}},
-                         key);
-    ASSERT_EQ(r.status, 201) << r;
-  }
-  void Reward(const std::string& admin, const std::string& code, const std::string& partner,
-              const json& option) {
-    auto r = http().Post(
-        "/v1/rewards",
-        {{"code", code}, {"partner", partner}, {"name", code}, {"price", {{"options", {option}}}}}, admin);
-    ASSERT_EQ(r.status, 201) << r;
-  }
-  std::int64_t Redeem(const std::string& key, std::int64_t member, const std::string& reward) {
-    auto r = http().Post("/v1/redemptions",
-                         {{"request_id", Unique("red-")}, {"member_id", member}, {"reward", reward}}, key);
-    EXPECT_EQ(r.status, 201) << r;
-    return r.json.value("redemption_id", std::int64_t{0});
-  }
   Response Upload(const std::string& key, const std::string& body, const std::string& type = "text/csv") {
-    return http().Call("POST", "/v1/settlements/" + RunningPeriod() + "/reconcile", std::nullopt, key,
+    return http().Call("POST", "/v1/settlements/" + CurrentPeriod() + "/reconcile", std::nullopt, key,
                        RawBody(body, type));
   }
 };
@@ -65,7 +33,7 @@ TEST_F(ReconcileTest, ListsMatchesMissingOnEitherSideAndDifferences) {
   auto r = Upload(a.r_key, "\xEF\xBB\xBFredemption_id,points\r\n" + std::to_string(first) + ",345\r\n" +
                                std::to_string(second) + ",300\r\n999999999,50\r\n");
   ASSERT_EQ(r.status, 200) << r;
-  EXPECT_EQ(r.json["period"], RunningPeriod());
+  EXPECT_EQ(r.json["period"], CurrentPeriod());
   EXPECT_EQ(r.json["partner"], "R");
   EXPECT_EQ(r.json["matched"], 1);
   EXPECT_EQ(r.json["differences"],
