@@ -161,6 +161,11 @@ std::vector<Piece> Restore(db::Tx& tx, std::int64_t tenant_id, std::int64_t memb
   return pieces;
 }
 
+std::pair<std::int64_t, std::int64_t> Totals(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id) {
+  auto r = tx.Exec(store::kTotals, tenant_id, member_id);
+  return {r[0][0].as<std::int64_t>(), r[0][1].as<std::int64_t>()};
+}
+
 std::pair<std::int64_t, std::int64_t> MoveTotals(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id,
                                                  std::int64_t held_delta, std::int64_t debt_delta,
                                                  std::int64_t lifetime_delta) {

@@ -102,6 +102,8 @@ inline constexpr db::Query kRestoreConsumptions{
     "       WHERE l.tenant_id = $1 AND l.id = c.lot_id RETURNING l.id)"
     " SELECT c.lot_id, c.source_partner_id, p.code, c.points FROM c"
     " JOIN partners p ON p.tenant_id = $1 AND p.id = c.source_partner_id ORDER BY c.lot_id"};
+inline constexpr db::Query kTotals{
+    "balance_totals", "SELECT held, debt FROM member_balances WHERE tenant_id = $1 AND member_id = $2"};
 inline constexpr db::Query kMoveHeld{"balance_move",
                                      "UPDATE member_balances SET held = held + $3, debt = debt + $4, "
                                      "lifetime = lifetime + $5, updated_at = now()"

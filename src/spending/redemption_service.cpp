@@ -343,7 +343,7 @@ json Redeem(db::Tx& tx, const tenancy::Principal& who, const RedemptionRequest& 
 
   const auto ids = PartnerIds(tx, tenant);
   auto live = lots::LockLiveLots(tx, tenant, member.member_id, now);
-  const auto [held, debt] = lots::MoveTotals(tx, tenant, member.member_id, 0, 0, 0);
+  const auto [held, debt] = lots::Totals(tx, tenant, member.member_id);
   (void)held;
   const auto spendable = Tally(live, debt);
 

@@ -74,6 +74,9 @@ void ApplyTake(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, const
 std::vector<Piece> Restore(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id,
                            const std::string& ref);
 
+// The member's running totals {held, debt}.
+std::pair<std::int64_t, std::int64_t> Totals(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id);
+
 // Moves the member's running totals; returns {held, debt} after.
 std::pair<std::int64_t, std::int64_t> MoveTotals(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id,
                                                  std::int64_t held_delta, std::int64_t debt_delta,
