@@ -22,7 +22,7 @@ void RegisterAllRoutes(http::Router& router, const Wiring& w) {
   spending::RegisterRedemptionRoutes(router, w.db, w.config, w.clock);
   spending::RegisterTransferRoutes(router, w.db, w.clock);
   spending::RegisterAdjustmentRoutes(router, w.db, w.clock, w.config.max_list_limit);
-  settlement::RegisterSettlementRoutes(router, w.db, w.clock);
+  settlement::RegisterSettlementRoutes(router, w.db, w.config, w.clock);
   http::RegisterOpsRoutes(router, w.db, w.metrics, w.stopping);
 }
 

@@ -119,6 +119,7 @@ Config Load(const std::optional<std::string>& file, bool require_serving, EnvLoo
   r.Str("platform_key", c.platform_key);
   r.Str("identity_hash_key", c.identity_hash_key);
   r.Str("log_level", c.log_level);
+  r.Str("statement_font_path", c.statement_font_path);
   r.Int("io_threads", c.io_threads, 1, 64);
   r.Int("db_pool_size", c.db_pool_size, 1, 256);
   r.Int("db_acquire_timeout_ms", c.db_acquire_timeout_ms, 1, 600000);

@@ -1,9 +1,12 @@
 #include "unipoints/settlement/settlement_routes.hpp"
 
+#include <filesystem>
+
 #include "unipoints/core/error.hpp"
 #include "unipoints/http/fields.hpp"
 #include "unipoints/settlement/agreement_service.hpp"
 #include "unipoints/settlement/run_service.hpp"
+#include "unipoints/settlement/statement_pdf.hpp"
 #include "unipoints/settlement/statement_service.hpp"
 
 namespace unipoints::settlement {
@@ -49,7 +52,8 @@ asio::awaitable<http::Response> Answer(db::Database& db, const core::Clock& cloc
 
 }  // namespace
 
-void RegisterSettlementRoutes(http::Router& router, db::Database& db, const core::Clock& clock) {
+void RegisterSettlementRoutes(http::Router& router, db::Database& db, const config::Config& config,
+                              const core::Clock& clock) {
   router.Add(verb::put, "/v1/settlement-agreements", {Role::kAdmin},
              "Add an effective-dated settlement agreement for an ordered partner pair",
              [&db, &clock](http::Request& req) -> asio::awaitable<http::Response> {
@@ -107,30 +111,42 @@ void RegisterSettlementRoutes(http::Router& router, db::Database& db, const core
                co_return http::JsonResponse(status::ok, out);
              });
 
-  router.Add(verb::get, "/v1/settlements/{period}/statements/{partner}",
-             {Role::kFinance, Role::kAdmin, Role::kPartner},
-             "A partner's statement of a period's run as JSON or CSV (a partner key sees only its own)",
-             [&db](http::Request& req) -> asio::awaitable<http::Response> {
-               const auto period = PeriodOf(req.Param("period"), "period");
-               const auto partner = req.Param("partner");
-               const auto who = req.who();
-               CheckStatementAccess(who, partner);
-               const auto format = NegotiateStatementFormat(req.Header("Accept"));
-               auto out = co_await db.Run([&](db::Tx& tx) { return GetStatement(tx, who, period, partner); });
-               if (format == StatementFormat::kJson) {
-                 auto r = http::JsonResponse(status::ok, out);
-                 r.headers.emplace_back("Vary", "Accept");
-                 co_return r;
-               }
-               http::Response r;
-               r.content_type = "text/csv; charset=utf-8";
-               r.body = StatementCsv(out);
-               r.headers.emplace_back("Vary", "Accept");
-               r.headers.emplace_back(
-                   "Content-Disposition",
-                   "attachment; filename=\"statement-" + period.ToString() + "-" + partner + ".csv\"");
-               co_return r;
-             });
+  router.Add(
+      verb::get, "/v1/settlements/{period}/statements/{partner}",
+      {Role::kFinance, Role::kAdmin, Role::kPartner},
+      "A partner's statement of a period's run as JSON, CSV or PDF (a partner key sees only its own)",
+      [&db, &config](http::Request& req) -> asio::awaitable<http::Response> {
+        const auto period = PeriodOf(req.Param("period"), "period");
+        const auto partner = req.Param("partner");
+        const auto who = req.who();
+        CheckStatementAccess(who, partner);
+        const auto format = NegotiateStatementFormat(req.Header("Accept"));
+        auto out = co_await db.Run([&](db::Tx& tx) { return GetStatement(tx, who, period, partner); });
+        if (format == StatementFormat::kJson) {
+          auto r = http::JsonResponse(status::ok, out);
+          r.headers.emplace_back("Vary", "Accept");
+          co_return r;
+        }
+        http::Response r;
+        if (format == StatementFormat::kPdf) {
+          if (!std::filesystem::exists(config.statement_font_path)) {
+            throw core::DomainError(core::ErrorCode::kServiceUnavailable,
+                                    "PDF statements need the font " + config.statement_font_path);
+          }
+          r.content_type = "application/pdf";
+          r.body = StatementPdf(out, config.statement_font_path);
+          r.headers.emplace_back("Vary", "Accept");
+          r.headers.emplace_back("Content-Disposition", "attachment; filename=\"statement-" +
+                                                            period.ToString() + "-" + partner + ".pdf\"");
+          co_return r;
+        }
+        r.content_type = "text/csv; charset=utf-8";
+        r.body = StatementCsv(out);
+        r.headers.emplace_back("Vary", "Accept");
+        r.headers.emplace_back("Content-Disposition", "attachment; filename=\"statement-" +
+                                                          period.ToString() + "-" + partner + ".csv\"");
+        co_return r;
+      });
 
   router.Add(verb::post, "/v1/settlements/{period}/statements/{partner}/acknowledge", {Role::kPartner},
              "Acknowledge the partner's own statement of a final run",

@@ -277,16 +277,17 @@ StatementFormat NegotiateStatementFormat(std::string_view accept) {
     std::optional<StatementFormat> f;
     if (type == "application/json" || type == "application/*" || type == "*/*") f = StatementFormat::kJson;
     if (type == "text/csv" || type == "text/*") f = StatementFormat::kCsv;
+    if (type == "application/pdf") f = StatementFormat::kPdf;
     if (f && q > best_q) {
       best = f;
       best_q = q;
     }
   }
   if (!best) {
-    throw DomainError(
-        ErrorCode::kNotAcceptable,
-        "A statement is offered as application/json or text/csv, not '" + std::string(accept) + "'",
-        {{"Accept", "must accept application/json or text/csv"}});
+    throw DomainError(ErrorCode::kNotAcceptable,
+                      "A statement is offered as application/json, text/csv or application/pdf, not '" +
+                          std::string(accept) + "'",
+                      {{"Accept", "must accept application/json, text/csv or application/pdf"}});
   }
   return *best;
 }

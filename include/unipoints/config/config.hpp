@@ -33,6 +33,8 @@ struct Config {
 
   // How often the server's scheduler looks for due jobs (settlement drafts); 0 turns it off.
   std::int64_t scheduler_interval_ms = 60000;
+  // A TrueType (or .ttc) font with CJK glyphs, embedded in PDF statements.
+  std::string statement_font_path = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc";
 
   int max_batch_events = 10000;
   int max_list_limit = 1000;

@@ -30,7 +30,7 @@ nlohmann::json GetStatement(db::Tx& tx, const tenancy::Principal& who, core::Per
 // The same statement as CSV: UTF-8 with BOM, CRLF, RFC 4180 quoting, one header row per section.
 std::string StatementCsv(const nlohmann::json& statement);
 
-enum class StatementFormat { kJson, kCsv };
+enum class StatementFormat { kJson, kCsv, kPdf };
 // Content negotiation on an Accept header (empty: JSON); 406 not_acceptable when nothing fits.
 StatementFormat NegotiateStatementFormat(std::string_view accept);
 

@@ -1,7 +1,10 @@
 // Partner statements over HTTP: JSON and CSV derived from the stored run, checked against amounts
 // computed by hand; access per partner; acknowledgement and dispute of a final run.
 
+#include <cstdio>
 #include <ctime>
+
+#include <stdlib.h>
 
 #include "settlement/settlement_fixture.hpp"
 
@@ -133,7 +136,7 @@ TEST_F(StatementTest, JsonStatementIsTheRunSeenFromOnePartner) {
   EXPECT_TRUE(IsProblem(Statement(period, "R", a.t_key), 403, "forbidden"));
   EXPECT_TRUE(IsProblem(Statement(period, "ZZ", a.finance), 404, "not_found"));
   EXPECT_TRUE(IsProblem(Statement("2025-07", "T", a.finance), 404, "not_found"));
-  EXPECT_TRUE(IsProblem(Statement(period, "T", a.finance, "application/pdf"), 406, "not_acceptable"));
+  EXPECT_TRUE(IsProblem(Statement(period, "T", a.finance, "image/png"), 406, "not_acceptable"));
   EXPECT_EQ(Statement(period, "T", a.finance, "*/*").json, s.json);
 }
 
@@ -179,6 +182,53 @@ TEST_F(StatementTest, CsvOpensInASpreadsheetWithTheSameTotals) {
   }
   EXPECT_EQ(blanks, 8);
   EXPECT_EQ(detail, 5);
+}
+
+// Runs a poppler tool on `pdf` and returns its standard output.
+std::string Poppler(const std::string& tool, const std::string& pdf) {
+  char path[] = "/tmp/unipoints-statement-XXXXXX";
+  const int fd = mkstemp(path);
+  if (fd < 0) return {};
+  std::FILE* f = fdopen(fd, "wb");
+  std::fwrite(pdf.data(), 1, pdf.size(), f);
+  std::fclose(f);
+  std::string out;
+  const std::string command = tool + " " + path + (tool == "pdftotext" ? " - 2>/dev/null" : " 2>/dev/null");
+  if (std::FILE* p = popen(command.c_str(), "r")) {
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    if (pclose(p) != 0) out = "exit-nonzero:" + out;
+  }
+  std::remove(path);
+  return out;
+}
+
+TEST_F(StatementTest, PdfOpensAndShowsTheSameTotalsAsTheJson) {
+  auto a = CreateAlliance();
+  SeedRun(a);
+  const auto period = CurrentPeriod();
+  auto pdf = Statement(period, "T", a.finance, "application/pdf");
+  ASSERT_EQ(pdf.status, 200) << pdf.body.substr(0, 300);
+  EXPECT_EQ(pdf.ContentType(), "application/pdf");
+  ASSERT_EQ(pdf.body.rfind("%PDF-", 0), 0u);
+  const auto info = Poppler("pdfinfo", pdf.body);
+  EXPECT_NE(info.find("Pages:"), std::string::npos) << info;
+  EXPECT_EQ(info.rfind("exit-nonzero", 0), std::string::npos) << info;
+  const auto text = Poppler("pdftotext", pdf.body);
+  auto json = Statement(period, "T", a.finance).json;
+  // The totals of the JSON statement, and the Chinese names, appear in the PDF's text.
+  EXPECT_EQ(json["position"]["receivable_minor"], 100);
+  EXPECT_EQ(json["position"]["payable_minor"], 690);
+  for (const std::string expected :
+       {"1.00", "6.90", "-5.90", "省电信", "区域连锁超市", "0.010000", "0.008000"}) {
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << " not in:\n" << text;
+  }
+  EXPECT_NE(text.find(json["header"]["content_hash"].get<std::string>()), std::string::npos) << text;
+  // The same statement renders to the same bytes.
+  EXPECT_EQ(Statement(period, "T", a.finance, "application/pdf").body, pdf.body);
+  // A partner gets its own PDF only.
+  EXPECT_EQ(Statement(period, "T", a.r_key, "application/pdf").status, 403);
 }
 
 TEST_F(StatementTest, PartnersAcknowledgeOrDisputeAFinalRunOnce) {

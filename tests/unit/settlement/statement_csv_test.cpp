@@ -67,7 +67,8 @@ TEST(StatementCsvTest, NegotiatesAccept) {
   EXPECT_EQ(NegotiateStatementFormat("text/csv"), StatementFormat::kCsv);
   EXPECT_EQ(NegotiateStatementFormat("application/json;q=0.5, text/csv"), StatementFormat::kCsv);
   EXPECT_EQ(NegotiateStatementFormat("Text/CSV; charset=utf-8"), StatementFormat::kCsv);
-  EXPECT_THROW(NegotiateStatementFormat("application/pdf"), core::DomainError);
+  EXPECT_EQ(NegotiateStatementFormat("application/pdf"), StatementFormat::kPdf);
+  EXPECT_THROW(NegotiateStatementFormat("image/png"), core::DomainError);
   EXPECT_THROW(NegotiateStatementFormat("text/csv;q=0"), core::DomainError);
 }
 
