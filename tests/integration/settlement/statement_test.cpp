@@ -231,6 +231,54 @@ TEST_F(StatementTest, PdfOpensAndShowsTheSameTotalsAsTheJson) {
   EXPECT_EQ(Statement(period, "T", a.r_key, "application/pdf").status, 403);
 }
 
+TEST_F(StatementTest, LaterCancellationLeavesTheFinalStatementByteForByte) {
+  auto a = CreateAlliance();
+  ASSERT_EQ(http()
+                .Put("/v1/policy", {{"expiry", {{"kind", "never"}}}, {"cancel_window_hours", 8760}}, a.admin)
+                .status,
+            200);
+  auto m = Enrol(a.agent);
+  Points(a.t_key, m.card_no, 1000);
+  Reward(a.admin, "R-GIFT", "R", {{"T", 345}});
+  const auto id = Redeem(a.r_key, m.member_id, "R-GIFT");
+  // Test set-up only: move the redemption and its line into January, as if made then (lines are
+  // insert-only, so the guard is lifted for this one statement).
+  server().Sql(
+      "DO $$ BEGIN ALTER TABLE settlement_lines DISABLE TRIGGER settlement_lines_insert_only;"
+      " UPDATE settlement_lines SET booked_at = '2026-01-20T10:00:00+08:00';"
+      " UPDATE redemptions SET created_at = '2026-01-20T10:00:00+08:00';"
+      " ALTER TABLE settlement_lines ENABLE TRIGGER settlement_lines_insert_only; END $$");
+  auto january = http().Post("/v1/settlements/2026-01/finalize", json::object(), a.finance);
+  ASSERT_EQ(january.status, 200) << january;
+  ASSERT_EQ(january.json["pairs"].size(), 1u) << january;
+  EXPECT_EQ(january.json["pairs"][0]["amount_minor"], 345);  // 345 x 0.010000
+  const auto json_before = Statement("2026-01", "T", a.finance).body;
+  const auto csv_before = Statement("2026-01", "T", a.finance, "text/csv").body;
+  const auto pdf_before = Statement("2026-01", "T", a.finance, "application/pdf").body;
+
+  ASSERT_EQ(http().Post("/v1/redemptions/" + std::to_string(id) + "/cancel", json::object(), a.agent).status,
+            200);
+
+  // The cancellation is booked now: January's run and statements do not move by a byte...
+  EXPECT_EQ(http().Get("/v1/settlements/2026-01", a.finance).body, january.body);
+  EXPECT_EQ(http().Post("/v1/settlements", {{"period", "2026-01"}}, a.finance).body, january.body);
+  EXPECT_EQ(Statement("2026-01", "T", a.finance).body, json_before);
+  EXPECT_EQ(Statement("2026-01", "T", a.finance, "text/csv").body, csv_before);
+  EXPECT_EQ(Statement("2026-01", "T", a.finance, "application/pdf").body, pdf_before);
+  // ... and the running month carries the negative line as a prior-period adjustment.
+  auto now = http().Post("/v1/settlements", {{"period", CurrentPeriod()}}, a.finance);
+  ASSERT_EQ(now.status, 201) << now;
+  EXPECT_EQ(now.json["pairs"], (json::array({{{"payer", "T"},
+                                              {"payee", "R"},
+                                              {"points", -345},
+                                              {"price_per_point", "0.010000"},
+                                              {"amount_minor", -345}}})))
+      << now;
+  EXPECT_EQ(now.json["prior_period_adjustments"][0]["original_period"], "2026-01") << now;
+  EXPECT_EQ(now.json["instructions"], (json::array({{{"from", "R"}, {"to", "T"}, {"amount_minor", 345}}})))
+      << now;
+}
+
 TEST_F(StatementTest, PartnersAcknowledgeOrDisputeAFinalRunOnce) {
   auto a = CreateAlliance();
   ASSERT_EQ(http().Post("/v1/settlements/2026-01/finalize", json::object(), a.finance).status, 200);
