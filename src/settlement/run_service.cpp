@@ -38,7 +38,7 @@ json Compute(db::Tx& tx, std::int64_t tenant_id, core::Period period, const std:
   const auto b = PeriodBounds(tx, tenant_id, period);
   const auto start = core::ToUnixMicros(b.start), end = core::ToUnixMicros(b.end);
   std::vector<PairInput> lines;
-  for (const auto& r : tx.Exec(store::kPeriodPairs, tenant_id, start, end)) {
+  for (const auto& r : tx.Exec(store::kPeriodPairs, tenant_id, period.ToString())) {
     const auto price_text = r[3].as<std::string>();
     const auto payer = r[0].as<std::string>(), payee = r[1].as<std::string>();
     auto price = core::Decimal6::Parse(price_text);
@@ -85,13 +85,13 @@ json Compute(db::Tx& tx, std::int64_t tenant_id, core::Period period, const std:
   for (const auto& i : netting.instructions) {
     instructions.push_back({{"from", i.from}, {"to", i.to}, {"amount_minor", i.amount_minor}});
   }
-  for (const auto& r : tx.Exec(store::kPeriodCancellations, tenant_id, start, end)) {
+  for (const auto& r : tx.Exec(store::kPeriodCancellations, tenant_id, period.ToString())) {
     cancellations.push_back({{"payer", r[0].as<std::string>()},
                              {"payee", r[1].as<std::string>()},
                              {"points", r[2].as<std::int64_t>()}});
   }
   json prior = json::array();
-  for (const auto& r : tx.Exec(store::kPriorPeriodAdjustments, tenant_id, start, end)) {
+  for (const auto& r : tx.Exec(store::kPriorPeriodAdjustments, tenant_id, period.ToString(), start)) {
     prior.push_back({{"redemption_id", r[0].as<std::int64_t>()},
                      {"original_period", r[1].as<std::string>()},
                      {"payer", r[2].as<std::string>()},

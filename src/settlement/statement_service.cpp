@@ -157,8 +157,7 @@ json GetStatement(db::Tx& tx, const tenancy::Principal& who, core::Period period
   };
 
   json detail = json::array();
-  for (const auto& r :
-       tx.Exec(st::kDetail, who.tenant_id, Str(content, "starts_at"), Str(content, "ends_at"), p.id)) {
+  for (const auto& r : tx.Exec(st::kDetail, who.tenant_id, period.ToString(), p.id)) {
     detail.push_back({{"redemption_id", r[0].as<std::int64_t>()},
                       {"booked_at", core::FormatRfc3339(core::FromUnixMicros(r[1].as<std::int64_t>()))},
                       {"kind", r[2].as<std::string>()},
@@ -384,8 +383,7 @@ json Reconcile(db::Tx& tx, const tenancy::Principal& who, core::Period period,
                const std::vector<ReconcileLine>& lines) {
   if (!who.partner_id) throw DomainError(ErrorCode::kForbidden, "Reconciliation is for a partner key");
   std::map<std::int64_t, std::int64_t> server, partner;
-  for (const auto& r : tx.Exec(st::kReconcileServer, who.tenant_id, period.year,
-                               static_cast<int>(period.month), *who.partner_id)) {
+  for (const auto& r : tx.Exec(st::kReconcileServer, who.tenant_id, period.ToString(), *who.partner_id)) {
     server[r[0].as<std::int64_t>()] = r[1].as<std::int64_t>();
   }
   for (const auto& l : lines) partner[l.redemption_id] = l.points;

@@ -17,11 +17,10 @@ inline constexpr db::Query kTenantName{"statement_tenant_name", "SELECT name FRO
 inline constexpr db::Query kDetail{
     "statement_detail",
     "SELECT l.redemption_id, (extract(epoch FROM l.booked_at) * 1000000)::bigint, l.kind, s.code, f.code,"
-    " l.points FROM settlement_lines l"
-    " JOIN partners s ON s.tenant_id = l.tenant_id AND s.id = l.source_partner_id"
-    " JOIN partners f ON f.tenant_id = l.tenant_id AND f.id = l.fulfiller_partner_id"
-    " WHERE l.tenant_id = $1 AND l.booked_at >= $2::timestamptz AND l.booked_at < $3::timestamptz"
-    " AND (l.source_partner_id = $4 OR l.fulfiller_partner_id = $4)"
+    " l.points FROM period_settlement_lines($1, $2) l"
+    " JOIN partners s ON s.tenant_id = $1 AND s.id = l.source_partner_id"
+    " JOIN partners f ON f.tenant_id = $1 AND f.id = l.fulfiller_partner_id"
+    " WHERE (l.source_partner_id = $3 OR l.fulfiller_partner_id = $3)"
     " AND l.source_partner_id <> l.fulfiller_partner_id ORDER BY l.booked_at, l.id"};
 inline constexpr db::Query kResponse{
     "statement_response",
@@ -36,12 +35,8 @@ inline constexpr db::Query kInsertResponse{
 // of the tenant's time zone.
 inline constexpr db::Query kReconcileServer{
     "statement_reconcile_server",
-    "WITH b AS (SELECT make_timestamptz($2, $3, 1, 0, 0, 0, t.time_zone) AS s,"
-    " (make_timestamptz($2, $3, 1, 0, 0, 0, t.time_zone) AT TIME ZONE t.time_zone + interval '1 month')"
-    "   AT TIME ZONE t.time_zone AS e FROM tenants t WHERE t.id = $1)"
-    " SELECT l.redemption_id, sum(l.points)::bigint FROM settlement_lines l, b"
-    " WHERE l.tenant_id = $1 AND l.booked_at >= b.s AND l.booked_at < b.e"
-    " AND (l.source_partner_id = $4 OR l.fulfiller_partner_id = $4)"
+    "SELECT l.redemption_id, sum(l.points)::bigint FROM period_settlement_lines($1, $2) l"
+    " WHERE (l.source_partner_id = $3 OR l.fulfiller_partner_id = $3)"
     " AND l.source_partner_id <> l.fulfiller_partner_id GROUP BY l.redemption_id ORDER BY l.redemption_id"};
 
 }  // namespace unipoints::settlement::statement_store

@@ -132,6 +132,57 @@ TEST_F(SettlementRunTest, FivePartnersWithAsymmetricPricesNetToZero) {
   for (const auto& [partner, net] : positions) EXPECT_EQ(cleared[partner], net) << partner;
 }
 
+TEST_F(SettlementRunTest, QuarterlyPairsSettleInTheQuarterEndMonth) {
+  auto a = CreateAlliance();
+  // From 2026 R's points honoured by T settle quarterly (Mar, Jun, Sep, Dec), T's by R monthly.
+  ASSERT_EQ(http()
+                .Put("/v1/settlement-agreements",
+                     {{"payer", "R"},
+                      {"payee", "T"},
+                      {"price_per_point", "0.008000"},
+                      {"cycle", "quarterly"},
+                      {"effective_from", "2026-01-01T00:00:00+08:00"}},
+                     a.admin)
+                .status,
+            201);
+  auto m = Enrol(a.agent);
+  Points(a.t_key, m.card_no, 1000);
+  Points(a.r_key, m.card_no, 1000);
+  Reward(a.admin, "T-GIFT", "T", {{"R", 250}});
+  Reward(a.admin, "R-GIFT", "R", {{"T", 100}});
+  Redeem(a.t_key, m.member_id, "T-GIFT");
+  Redeem(a.r_key, m.member_id, "R-GIFT");
+  const auto current = CurrentPeriod();
+  const int year = std::stoi(current.substr(0, 4)), month = std::stoi(current.substr(5, 2));
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04d-%02d", year % 10000, (month + (2 - (month - 1) % 3)) % 100);
+  const std::string quarter_end = buf;
+
+  auto now = http().Post("/v1/settlements", {{"period", current}}, a.finance);
+  ASSERT_EQ(now.status, 201) << now;
+  json expected_now = json::array({{{"payer", "T"},
+                                    {"payee", "R"},
+                                    {"points", 100},
+                                    {"price_per_point", "0.010000"},
+                                    {"amount_minor", 100}}});
+  json quarterly = {{"payer", "R"},
+                    {"payee", "T"},
+                    {"points", 250},
+                    {"price_per_point", "0.008000"},
+                    {"amount_minor", 200}};
+  if (quarter_end == current) expected_now.insert(expected_now.begin(), quarterly);
+  EXPECT_EQ(now.json["pairs"], expected_now) << now;
+  if (quarter_end != current) {
+    auto later = http().Post("/v1/settlements", {{"period", quarter_end}}, a.finance);
+    ASSERT_EQ(later.status, 201) << later;
+    EXPECT_EQ(later.json["pairs"], json::array({quarterly})) << later;
+    // The statement of the quarter-end month lists the line in its detail.
+    auto statement = http().Get("/v1/settlements/" + quarter_end + "/statements/T", a.finance);
+    ASSERT_EQ(statement.status, 200) << statement;
+    EXPECT_EQ(statement.json["detail"].size(), 1u) << statement;
+  }
+}
+
 TEST_F(SettlementRunTest, FinalRunsAreImmutableAndChained) {
   auto a = CreateAlliance();
   auto first = http().Post("/v1/settlements/2026-01/finalize", json::object(), a.finance);
