@@ -9,7 +9,7 @@
 CREATE FUNCTION period_settlement_lines(p_tenant bigint, p_period text)
 RETURNS TABLE (id bigint, redemption_id bigint, source_partner_id bigint, fulfiller_partner_id bigint,
                points bigint, kind text, booked_at timestamptz, price_per_point numeric, cycle text)
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
   WITH b AS (
     SELECT make_timestamptz(split_part(p_period, '-', 1)::int, split_part(p_period, '-', 2)::int, 1, 0, 0, 0,
                             t.time_zone) AS s,
