@@ -1,5 +1,6 @@
 // unipoints: parse the command line and configuration, set up logging, build the objects, run.
 
+#include <functional>
 #include <iostream>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -17,6 +18,7 @@
 #include "unipoints/db/database.hpp"
 #include "unipoints/db/migrations.hpp"
 #include "unipoints/http/server.hpp"
+#include "unipoints/lots/jobs.hpp"
 #include "unipoints/settlement/run_service.hpp"
 #include "unipoints/tenancy/tenancy_routes.hpp"
 #include "unipoints/tenancy/tenancy_service.hpp"
@@ -37,6 +39,8 @@ Commands:
   demo            create the demo alliance (idempotent) and print its keys
   verify          check the points invariants; exits 1 naming the first violation
   settle          compute (or finalize) a tenant's settlement run for a period; prints it as JSON
+  expire          expire a tenant's points whose expiry instant has passed; prints the run as JSON
+  regrade         re-grade a tenant's member tiers as of an instant; prints the run as JSON
 
 Run 'unipoints <command> --help' for a command's options. Configuration comes from
 --config FILE (JSON, see config/unipoints.example.json) and UNIPOINTS_* environment variables.
@@ -82,20 +86,35 @@ int Serve(const std::vector<std::string>& args) {
     // Serve anyway: /readyz reports the problem until the database is reachable and migrated.
     spdlog::error("migrations not applied: {}", e.what());
   }
-  const core::SystemClock clock;
+  const core::SystemClock system_clock;
+  std::unique_ptr<core::SettableClock> settable_clock;
+  if (config.clock == "settable") {
+    settable_clock = std::make_unique<core::SettableClock>();
+    spdlog::warn("the business clock is settable (PUT /v1/ops/clock): for tests and rehearsals only");
+  }
+  const core::Clock& clock = settable_clock ? static_cast<const core::Clock&>(*settable_clock) : system_clock;
   const members::MemberService member_service(config.identity_hash_key);
   http::Metrics metrics;
   earning::RuleCache rule_cache;
   http::Router router;
   http::Server* server_ptr = nullptr;
-  app::RegisterAllRoutes(router, {db, config, clock, metrics, member_service, rule_cache,
-                                  [&server_ptr] { return server_ptr != nullptr && server_ptr->stopping(); }});
-
-  http::Server server(config, router, tenancy::MakeAuthenticator(db, config), metrics);
-  server_ptr = &server;
   {
     app::Scheduler scheduler(db, config, clock);
+    app::Wiring wiring{db,
+                       config,
+                       clock,
+                       metrics,
+                       member_service,
+                       rule_cache,
+                       [&server_ptr] { return server_ptr != nullptr && server_ptr->stopping(); },
+                       settable_clock.get(),
+                       &scheduler};
+    app::RegisterAllRoutes(router, wiring);
+    http::Server server(config, router, tenancy::MakeAuthenticator(db, config), metrics);
+    server_ptr = &server;
+    scheduler.Start();
     server.Run();
+    server_ptr = nullptr;
   }
   db.Stop();
   return 0;
@@ -170,6 +189,74 @@ int Settle(const std::vector<std::string>& args) {
   return 0;
 }
 
+// Looks up a tenant by code for the job commands.
+std::int64_t TenantId(db::Database& db, const std::string& code) {
+  return db.RunSync([&](db::Tx& tx) {
+    auto tenant = tenancy::FindTenantByCode(tx, code);
+    if (!tenant) throw core::DomainError(core::ErrorCode::kNotFound, "No tenant '" + code + "'");
+    return tenant->id;
+  });
+}
+
+// --as-of, or now; never later than now.
+std::optional<core::Instant> AsOfOption(const po::variables_map& vm, core::Instant now) {
+  if (!vm.count("as-of")) return now;
+  auto as_of = core::ParseRfc3339(vm["as-of"].as<std::string>());
+  if (!as_of || *as_of > now) {
+    std::cerr << "error: --as-of must be an RFC 3339 instant with offset, not later than now\n";
+    return std::nullopt;
+  }
+  return as_of;
+}
+
+// `unipoints expire` and `unipoints regrade`: the same options, a different job.
+int JobCommand(const std::vector<std::string>& args, const char* name, const char* as_of_help,
+               const char* usage,
+               const std::function<nlohmann::json(db::Database&, const config::Config&, std::int64_t tenant,
+                                                  core::Instant as_of, core::Instant now)>& run) {
+  po::options_description desc(std::string(name) + " options");
+  desc.add_options()("tenant", po::value<std::string>()->required(), "tenant code")(
+      "as-of", po::value<std::string>(), as_of_help)("config", po::value<std::string>(),
+                                                     "JSON configuration file");
+  po::variables_map vm;
+  if (!Parse(args, desc, vm, usage)) return 0;
+  const auto now = core::SystemClock().Now();
+  const auto as_of = AsOfOption(vm, now);
+  if (!as_of) return 2;
+  const auto config = config::Load(ConfigFile(vm), false);
+  SetUpLogging(config.log_level);
+  db::Database db(config);
+  db::Migrate(db);
+  std::cout << run(db, config, TenantId(db, vm["tenant"].as<std::string>()), *as_of, now).dump(2) << "\n";
+  return 0;
+}
+
+int Expire(const std::vector<std::string>& args) {
+  return JobCommand(
+      args, "expire", "expire lots whose expiry instant is at or before this (default now)",
+      "Usage: unipoints expire --tenant C [--as-of 2027-01-01T00:00:00+08:00]\n\n"
+      "Expires every lot still holding points whose expiry instant has passed (one expiry and, under\n"
+      "a carry-over policy, one carry_over ledger entry per lot) and prints the run as JSON.\n"
+      "Idempotent; waits while another process expires the same tenant.",
+      [](db::Database& db, const config::Config& config, std::int64_t tenant, core::Instant as_of,
+         core::Instant now) {
+        return *lots::RunExpiry(db, {tenant, as_of, now, lots::JobTrigger::kCli, config.expiry_chunk_lots},
+                                true);
+      });
+}
+
+int Regrade(const std::vector<std::string>& args) {
+  return JobCommand(
+      args, "regrade", "the instant the new tiers apply from (default now)",
+      "Usage: unipoints regrade --tenant C [--as-of 2027-01-01T00:00:00+08:00]\n\n"
+      "Re-grades every member's tier from qualifying points over the scheme's window ending at\n"
+      "--as-of, in one set-based pass, and prints the run as JSON.",
+      [](db::Database& db, const config::Config&, std::int64_t tenant, core::Instant as_of,
+         core::Instant now) {
+        return lots::RunRegrade(db, {tenant, as_of, now, lots::JobTrigger::kCli});
+      });
+}
+
 int Demo(const std::vector<std::string>& args) {
   po::options_description desc("demo options");
   desc.add_options()("config", po::value<std::string>(), "JSON configuration file")(
@@ -229,6 +316,8 @@ int main(int argc, char** argv) {
     if (command == "demo") return Demo(args);
     if (command == "verify") return Verify(args);
     if (command == "settle") return Settle(args);
+    if (command == "expire") return Expire(args);
+    if (command == "regrade") return Regrade(args);
     if (command == "tenant") {
       if (args.empty() || args[0] == "--help" || args[0] == "-h") {
         std::cout << "Usage: unipoints tenant create --code C --name N --currency CNY --time-zone Z\n";

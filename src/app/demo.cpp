@@ -8,6 +8,7 @@
 #include "unipoints/core/error.hpp"
 #include "unipoints/earning/accrual_service.hpp"
 #include "unipoints/earning/rules.hpp"
+#include "unipoints/lots/tiers.hpp"
 #include "unipoints/members/members_service.hpp"
 #include "unipoints/settlement/agreement_service.hpp"
 #include "unipoints/spending/redemption_service.hpp"
@@ -62,6 +63,10 @@ const char* const kRewards[] = {
         "price": {"options": [{"T": 500}, {"R": 500}, {"T": 500, "R": 500}, {"T": 1000, "R": 500}]}})",
 };
 
+constexpr const char* kTiers = R"({"window_months": 12, "cadence": "yearly", "levels": [
+    {"code": "normal", "min_points": 0}, {"code": "silver", "min_points": 2000},
+    {"code": "gold", "min_points": 10000}, {"code": "diamond", "min_points": 50000}]})";
+
 }  // namespace
 
 json SeedDemo(db::Database& db, const config::Config& config, const std::string& keys_file) {
@@ -94,6 +99,11 @@ json SeedDemo(db::Database& db, const config::Config& config, const std::string&
                         earning::ParseRuleSet(json::parse(kTelecomRules)), now);
       earning::PutRules(tx, tid, retail.id, "R", core::ParseRfc3339("2024-01-01T00:00:00+08:00"),
                         earning::ParseRuleSet(json::parse(kRetailRules)), now);
+    }
+
+    // Tiers by points earned over the last 12 months, re-graded every 1 January (Shanghai time).
+    if (lots::GetTiers(tx, tid)["levels"].empty()) {
+      lots::PutTiers(tx, tid, json::parse(kTiers), now);
     }
 
     // Cross-redemptions are priced by agreements: T pays R 0.01 CNY per T-point R honours, and

@@ -3,6 +3,7 @@
 #include "unipoints/earning/earning_routes.hpp"
 #include "unipoints/earning/reversal_routes.hpp"
 #include "unipoints/http/ops_routes.hpp"
+#include "unipoints/lots/job_routes.hpp"
 #include "unipoints/lots/lots_routes.hpp"
 #include "unipoints/members/members_routes.hpp"
 #include "unipoints/settlement/settlement_routes.hpp"
@@ -23,7 +24,9 @@ void RegisterAllRoutes(http::Router& router, const Wiring& w) {
   spending::RegisterTransferRoutes(router, w.db, w.clock);
   spending::RegisterAdjustmentRoutes(router, w.db, w.clock, w.config.max_list_limit);
   settlement::RegisterSettlementRoutes(router, w.db, w.config, w.clock);
+  lots::RegisterJobRoutes(router, w.db, w.config, w.clock);
   http::RegisterOpsRoutes(router, w.db, w.metrics, w.stopping);
+  RegisterClockRoutes(router, w);
 }
 
 }  // namespace unipoints::app

@@ -134,6 +134,8 @@ Config Load(const std::optional<std::string>& file, bool require_serving, EnvLoo
   r.Int("idle_timeout_ms", c.idle_timeout_ms, 100, 3600000);
   r.Int("shutdown_grace_ms", c.shutdown_grace_ms, 0, 3600000);
   r.Int("scheduler_interval_ms", c.scheduler_interval_ms, 0, 86400000);
+  r.Int("expiry_chunk_lots", c.expiry_chunk_lots, 1, 1000000);
+  r.Str("clock", c.clock);
   r.Int("max_batch_events", c.max_batch_events, 1, 1000000);
   r.Int("max_list_limit", c.max_list_limit, 1, 100000);
 
@@ -144,6 +146,9 @@ Config Load(const std::optional<std::string>& file, bool require_serving, EnvLoo
   bool level_ok = false;
   for (const char* l : kLevels) level_ok = level_ok || c.log_level == l;
   if (!level_ok) throw ConfigError("log_level: must be one of trace debug info warn error critical off");
+  if (c.clock != "system" && c.clock != "settable") {
+    throw ConfigError("clock (UNIPOINTS_CLOCK): must be system or settable");
+  }
   if (!c.platform_key.empty() && c.platform_key.size() < 16) {
     throw ConfigError("platform_key (UNIPOINTS_PLATFORM_KEY): must be at least 16 characters");
   }

@@ -46,6 +46,8 @@ const ErrorInfo& Describe(ErrorCode code) {
                                       "No settlement agreement in force for a cross-redemption"};
   static const ErrorInfo kPeriodNotEnded{"period_not_ended", 409, "The period has not ended yet"};
   static const ErrorInfo kEarlierPeriodOpen{"earlier_period_open", 409, "An earlier period is still a draft"};
+  static const ErrorInfo kNoTierScheme{"no_tier_scheme", 409,
+                                       "The tenant has no tier scheme (PUT /v1/tiers)"};
   static const ErrorInfo kUnavailable{"service_unavailable", 503, "The database is unavailable"};
   static const ErrorInfo kInternal{"internal_error", 500, "Internal error"};
   switch (code) {
@@ -129,6 +131,8 @@ const ErrorInfo& Describe(ErrorCode code) {
       return kPeriodNotEnded;
     case ErrorCode::kEarlierPeriodOpen:
       return kEarlierPeriodOpen;
+    case ErrorCode::kNoTierScheme:
+      return kNoTierScheme;
     case ErrorCode::kServiceUnavailable:
       return kUnavailable;
     case ErrorCode::kInternal:

@@ -159,4 +159,16 @@ Instant SystemClock::Now() const {
   return std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
 }
 
+Instant SettableClock::Now() const {
+  if (frozen_.load(std::memory_order_acquire))
+    return FromUnixMicros(frozen_micros_.load(std::memory_order_relaxed));
+  return SystemClock().Now() + std::chrono::microseconds(offset_micros_.load(std::memory_order_relaxed));
+}
+
+void SettableClock::Set(Instant instant, bool frozen) {
+  frozen_micros_.store(ToUnixMicros(instant), std::memory_order_relaxed);
+  offset_micros_.store(ToUnixMicros(instant) - ToUnixMicros(SystemClock().Now()), std::memory_order_relaxed);
+  frozen_.store(frozen, std::memory_order_release);
+}
+
 }  // namespace unipoints::core

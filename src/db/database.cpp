@@ -105,6 +105,39 @@ void Database::BackoffBeforeRetry(int attempt) {
   std::this_thread::sleep_for(std::chrono::milliseconds(dist(rng)));
 }
 
+SessionLock::~SessionLock() {
+  try {
+    pqxx::nontransaction nt(conn_->conn());
+    nt.exec_params("SELECT pg_advisory_unlock($1)", key_);
+  } catch (const std::exception& e) {
+    // Closing the connection (next) releases the lock anyway.
+    spdlog::warn("advisory unlock failed: {}", e.what());
+  }
+}
+
+std::unique_ptr<SessionLock> Database::LockOn(std::int64_t key, bool wait) {
+  std::unique_ptr<PooledConnection> conn;
+  try {
+    conn = Connect();
+  } catch (const std::exception& e) {
+    ThrowUnavailable(e.what());
+  }
+  for (;;) {
+    bool got = false;
+    {
+      pqxx::nontransaction nt(conn->conn());
+      got = nt.exec_params("SELECT pg_try_advisory_lock($1)", key)[0][0].as<bool>();
+    }
+    if (got) return std::make_unique<SessionLock>(std::move(conn), key);
+    if (!wait) return nullptr;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+std::unique_ptr<SessionLock> Database::TryLock(std::int64_t key) { return LockOn(key, false); }
+
+std::unique_ptr<SessionLock> Database::Lock(std::int64_t key) { return LockOn(key, true); }
+
 bool Database::Ping() {
   try {
     RunSync([](Tx& tx) { tx.work().exec("SELECT 1"); });

@@ -4,6 +4,7 @@
 #include "unipoints/core/card_number.hpp"
 #include "unipoints/core/error.hpp"
 #include "unipoints/lots/lots_service.hpp"
+#include "unipoints/lots/tiers.hpp"
 #include "unipoints/members/members_service.hpp"
 
 namespace unipoints::earning {
@@ -78,7 +79,9 @@ PreparedAccrual PrepareAccrual(db::Tx& tx, const tenancy::Principal& who, Accrua
     }
     const int version_no = (*version)[0].as<int>();
     auto rules = cache.Get(tenant, *who.partner_id, version_no, (*version)[1].as<std::string>());
-    auto priced = PriceAmount(*rules, *input.category, *input.amount_minor, ref.tier, input.occurred_at);
+    // The multiplier of the tier the member held when the event occurred.
+    const auto tier = lots::TierAt(tx, tenant, ref, input.occurred_at);
+    auto priced = PriceAmount(*rules, *input.category, *input.amount_minor, tier, input.occurred_at);
     p.points = priced.points;
     p.point_type = input.point_type.value_or(priced.point_type);
     p.rule_version = version_no;

@@ -2,6 +2,7 @@
 
 #include "lots_store.hpp"
 #include "unipoints/core/error.hpp"
+#include "unipoints/http/page.hpp"
 
 namespace unipoints::lots {
 namespace {
@@ -66,22 +67,14 @@ json Ledger(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, std::opt
             int limit, std::optional<std::int64_t> source_partner_id) {
   auto rows = tx.Exec(store::kLedgerPage, tenant_id, member_id, db::Nullable(OptNum(after)),
                       db::Nullable(OptNum(source_partner_id)), limit + 1);
-  json items = json::array();
-  json next = nullptr;
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const auto& r = rows[i];
-    if (static_cast<int>(i) == limit) {
-      next = std::to_string(rows[i - 1][0].as<std::int64_t>());
-      break;
-    }
-    items.push_back({{"seq", r[0].as<std::int64_t>()},
-                     {"at", core::FormatRfc3339(core::FromUnixMicros(r[1].as<std::int64_t>()))},
-                     {"kind", r[2].as<std::string>()},
-                     {"points", r[3].as<std::int64_t>()},
-                     {"source", r[4].is_null() ? json(nullptr) : json(r[4].as<std::string>())},
-                     {"ref", r[5].as<std::string>()}});
-  }
-  return {{"items", items}, {"next", next}};
+  return http::Page(rows, limit, [](const pqxx::row& r) -> json {
+    return {{"seq", r[0].as<std::int64_t>()},
+            {"at", core::FormatRfc3339(core::FromUnixMicros(r[1].as<std::int64_t>()))},
+            {"kind", r[2].as<std::string>()},
+            {"points", r[3].as<std::int64_t>()},
+            {"source", r[4].is_null() ? json(nullptr) : json(r[4].as<std::string>())},
+            {"ref", r[5].as<std::string>()}};
+  });
 }
 
 }  // namespace unipoints::lots

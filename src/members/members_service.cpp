@@ -20,12 +20,21 @@ std::optional<std::string> Opt(const pqxx::field& f) {
 json NullOr(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
 
 json MemberRow(const pqxx::row& r) {
-  return {{"member_id", r[0].as<std::int64_t>()}, {"name", r[1].as<std::string>()},
-          {"gender", r[2].as<std::string>()},     {"id_type", r[3].as<std::string>()},
-          {"id_number", r[4].as<std::string>()},  {"phone", NullOr(Opt(r[5]))},
-          {"email", NullOr(Opt(r[6]))},           {"address", NullOr(Opt(r[7]))},
-          {"status", r[8].as<std::string>()},     {"tier", r[9].as<std::string>()},
-          {"joined_at", r[10].as<std::string>()}, {"issuing_partner", NullOr(Opt(r[11]))}};
+  return {{"member_id", r[0].as<std::int64_t>()},
+          {"name", r[1].as<std::string>()},
+          {"gender", r[2].as<std::string>()},
+          {"id_type", r[3].as<std::string>()},
+          {"id_number", r[4].as<std::string>()},
+          {"phone", NullOr(Opt(r[5]))},
+          {"email", NullOr(Opt(r[6]))},
+          {"address", NullOr(Opt(r[7]))},
+          {"status", r[8].as<std::string>()},
+          {"tier", r[9].as<std::string>()},
+          {"joined_at", r[10].as<std::string>()},
+          {"issuing_partner", NullOr(Opt(r[11]))},
+          {"tier_since", r[12].is_null()
+                             ? json(nullptr)
+                             : json(core::FormatRfc3339(core::FromUnixMicros(r[12].as<std::int64_t>())))}};
 }
 
 // A random 16-digit number: prefix 88, 13 random digits, Luhn check digit. Retried on collision.
@@ -151,8 +160,10 @@ std::string MemberService::ReplaceCard(db::Tx& tx, std::int64_t tenant_id, std::
 MemberRef MemberService::ByCard(db::Tx& tx, std::int64_t tenant_id, const std::string& card_no, bool lock) {
   auto row = tx.ExecOne(lock ? store::kMemberByCardLocked : store::kMemberByCard, tenant_id, card_no);
   if (!row) throw DomainError(ErrorCode::kUnknownCard, "No card " + card_no, {{"card_no", "unknown card"}});
-  MemberRef ref{(*row)[0].as<std::int64_t>(), (*row)[1].as<std::string>(), (*row)[2].as<std::string>(),
-                card_no, (*row)[3].as<std::string>()};
+  MemberRef ref{(*row)[0].as<std::int64_t>(), (*row)[1].as<std::string>(),
+                (*row)[2].as<std::string>(),  card_no,
+                (*row)[3].as<std::string>(),  std::nullopt};
+  if (!(*row)[4].is_null()) ref.tier_since = core::FromUnixMicros((*row)[4].as<std::int64_t>());
   if (*ref.card_status == "lost") {
     throw DomainError(ErrorCode::kCardLost, "Card " + card_no + " was reported lost",
                       {{"card_no", "card is lost"}});
@@ -174,8 +185,10 @@ MemberRef MemberService::ById(db::Tx& tx, std::int64_t tenant_id, std::int64_t m
     throw DomainError(ErrorCode::kUnknownMember, "No member " + std::to_string(member_id),
                       {{"member_id", "unknown member"}});
   }
-  MemberRef ref{member_id, (*row)[1].as<std::string>(), (*row)[2].as<std::string>(), std::nullopt,
-                std::nullopt};
+  MemberRef ref{
+      member_id,   (*row)[1].as<std::string>(), (*row)[2].as<std::string>(), std::nullopt, std::nullopt,
+      std::nullopt};
+  if (!(*row)[4].is_null()) ref.tier_since = core::FromUnixMicros((*row)[4].as<std::int64_t>());
   if (ref.status != "active") {
     throw DomainError(ErrorCode::kMemberInactive, "The member is " + ref.status,
                       {{"member_id", "member is " + ref.status}});

@@ -7,7 +7,8 @@ namespace unipoints::members::store {
 
 #define UP_MEMBER_COLUMNS                                                                          \
   "m.id, m.name, m.gender, m.id_type, m.id_masked, m.phone, m.email, m.address, m.status, m.tier," \
-  " to_char(m.joined_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), p.code"
+  " to_char(m.joined_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), p.code,"            \
+  " (extract(epoch FROM m.tier_since) * 1000000)::bigint"
 
 inline constexpr db::Query kInsertMember{
     "member_insert",
@@ -61,20 +62,25 @@ inline constexpr db::Query kRetireCards{
     "UPDATE cards SET status = 'replaced', status_changed_at = now()"
     " WHERE tenant_id = $1 AND member_id = $2 AND status IN ('active', 'lost') RETURNING card_no, status"};
 inline constexpr db::Query kMemberByCard{"member_ref_by_card",
-                                         "SELECT m.id, m.status, m.tier, c.status FROM cards c"
+                                         "SELECT m.id, m.status, m.tier, c.status, (extract(epoch FROM "
+                                         "m.tier_since) * 1000000)::bigint FROM cards c"
                                          " JOIN members m ON m.tenant_id = c.tenant_id AND m.id = c.member_id"
                                          " WHERE c.tenant_id = $1 AND c.card_no = $2"};
 inline constexpr db::Query kMemberById{
-    "member_ref_by_id", "SELECT m.id, m.status, m.tier FROM members m WHERE m.tenant_id = $1 AND m.id = $2"};
+    "member_ref_by_id",
+    "SELECT m.id, m.status, m.tier, NULL, (extract(epoch FROM m.tier_since) * 1000000)::bigint FROM members "
+    "m WHERE m.tenant_id = $1 AND m.id = $2"};
 // The same, locking the member row: a member's point movements are serialised on it.
 inline constexpr db::Query kMemberByCardLocked{
     "member_ref_by_card_locked",
-    "SELECT m.id, m.status, m.tier, c.status FROM cards c"
+    "SELECT m.id, m.status, m.tier, c.status, (extract(epoch FROM m.tier_since) * 1000000)::bigint FROM "
+    "cards c"
     " JOIN members m ON m.tenant_id = c.tenant_id AND m.id = c.member_id"
     " WHERE c.tenant_id = $1 AND c.card_no = $2 FOR UPDATE OF m"};
 inline constexpr db::Query kMemberByIdLocked{
     "member_ref_by_id_locked",
-    "SELECT m.id, m.status, m.tier FROM members m WHERE m.tenant_id = $1 AND m.id = $2 FOR UPDATE"};
+    "SELECT m.id, m.status, m.tier, NULL, (extract(epoch FROM m.tier_since) * 1000000)::bigint FROM members "
+    "m WHERE m.tenant_id = $1 AND m.id = $2 FOR UPDATE"};
 inline constexpr db::Query kLockMember{"member_lock",
                                        "SELECT 1 FROM members WHERE tenant_id = $1 AND id = $2 FOR UPDATE"};
 inline constexpr db::Query kMemberExists{"member_exists",

@@ -7,6 +7,7 @@
 #include "unipoints/core/crypto.hpp"
 #include "unipoints/core/decimal.hpp"
 #include "unipoints/core/error.hpp"
+#include "unipoints/lots/jobs.hpp"
 #include "unipoints/settlement/netting.hpp"
 
 namespace unipoints::settlement {
@@ -36,7 +37,7 @@ Bounds PeriodBounds(db::Tx& tx, std::int64_t tenant_id, core::Period p) {
 // objects are sorted by key) and without the status.
 json Compute(db::Tx& tx, std::int64_t tenant_id, core::Period period, const std::string& previous_hash) {
   const auto b = PeriodBounds(tx, tenant_id, period);
-  const auto start = core::ToUnixMicros(b.start), end = core::ToUnixMicros(b.end);
+  const auto start = core::ToUnixMicros(b.start);
   std::vector<PairInput> lines;
   for (const auto& r : tx.Exec(store::kPeriodPairs, tenant_id, period.ToString())) {
     const auto price_text = r[3].as<std::string>();
@@ -100,6 +101,8 @@ json Compute(db::Tx& tx, std::int64_t tenant_id, core::Period period, const std:
   }
   return {{"tenant", b.tenant_code},
           {"prior_period_adjustments", prior},
+          // Points each partner issued that expired (or were carried over) in the period.
+          {"breakage", lots::Breakage(tx, tenant_id, b.start, b.end)},
           {"period", period.ToString()},
           {"currency", b.currency},
           {"minor_units", b.minor_units},

@@ -155,6 +155,10 @@ std::string StatementPdf(const json& statement, const std::string& font_path) {
       w.Line(
           {{Text(i, "from") + " -> " + Text(i, "to"), 0, false}, {money(i.at("amount_minor")), 430, true}});
     }
+    w.Heading("积分清零 Breakage: points you issued that expired in the period");
+    const auto& breakage = statement.at("breakage");
+    w.Line({{"过期 Expired", 0, false}, {Text(breakage, "points_expired"), 250, true}});
+    w.Line({{"结转 Carried over", 0, false}, {Text(breakage, "points_carried_over"), 250, true}});
     w.Heading("明细 Redemption detail");
     w.Line({{"Redemption", 0, false},
             {"Booked at", 70, false},

@@ -156,6 +156,13 @@ json GetStatement(db::Tx& tx, const tenancy::Principal& who, core::Period period
     return out;
   };
 
+  json breakage = {{"points_expired", 0}, {"points_carried_over", 0}};
+  for (const auto& x : Array(content, "breakage")) {
+    if (Str(x, "partner") == partner) {
+      breakage = {{"points_expired", Int(x, "points_expired")},
+                  {"points_carried_over", Int(x, "points_carried_over")}};
+    }
+  }
   json detail = json::array();
   for (const auto& r : tx.Exec(st::kDetail, who.tenant_id, period.ToString(), p.id)) {
     detail.push_back({{"redemption_id", r[0].as<std::int64_t>()},
@@ -174,6 +181,7 @@ json GetStatement(db::Tx& tx, const tenancy::Principal& who, core::Period period
       {"prior_period_adjustments", involving(Array(content, "prior_period_adjustments"), "payer", "payee")},
       {"bilateral_nets", involving(Array(content, "bilateral_nets"), "a", "b")},
       {"instructions", involving(Array(content, "instructions"), "from", "to")},
+      {"breakage", breakage},
       {"detail", detail}};
 }
 
@@ -238,6 +246,11 @@ std::string StatementCsv(const json& s) {
   for (const auto& x : s.at("instructions")) {
     Row(out, {"instruction", Str(x, "from"), Str(x, "to"), money(Int(x, "amount_minor")),
               num(Int(x, "amount_minor"))});
+  }
+  out += "\r\n";
+  Row(out, {"section", "field", "points"});
+  for (const char* k : {"points_expired", "points_carried_over"}) {
+    Row(out, {"breakage", k, num(Int(s.at("breakage"), k))});
   }
   out += "\r\n";
   Row(out, {"section", "redemption_id", "booked_at", "kind", "source", "fulfiller", "points"});

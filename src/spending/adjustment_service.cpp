@@ -5,6 +5,7 @@
 
 #include "adjustment_store.hpp"
 #include "unipoints/core/error.hpp"
+#include "unipoints/http/page.hpp"
 #include "unipoints/lots/lots_service.hpp"
 #include "unipoints/tenancy/tenancy_service.hpp"
 
@@ -186,21 +187,9 @@ json GetAdjustment(db::Tx& tx, std::int64_t tenant_id, std::int64_t adjustment_i
 
 json ListAdjustments(db::Tx& tx, std::int64_t tenant_id, const std::optional<std::string>& status,
                      std::optional<std::int64_t> member_id, std::optional<std::int64_t> after, int limit) {
-  const auto num = [](std::optional<std::int64_t> v) {
-    return v ? std::optional(std::to_string(*v)) : std::nullopt;
-  };
-  auto rows = tx.Exec(store::kListAdjustments, tenant_id, db::Nullable(status), db::Nullable(num(member_id)),
-                      db::Nullable(num(after)), limit + 1);
-  json items = json::array();
-  json next = nullptr;
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (static_cast<int>(i) == limit) {
-      next = std::to_string(rows[i - 1][0].as<std::int64_t>());
-      break;
-    }
-    items.push_back(AdjustmentRow(rows[i]));
-  }
-  return {{"items", items}, {"next", next}};
+  auto rows = tx.Exec(store::kListAdjustments, tenant_id, db::Nullable(status),
+                      db::Nullable(http::OptText(member_id)), db::Nullable(http::OptText(after)), limit + 1);
+  return http::Page(rows, limit, [](const pqxx::row& r) { return AdjustmentRow(r); });
 }
 
 }  // namespace unipoints::spending

@@ -532,7 +532,15 @@ std::string TestServer::Start() {
   if (admin.empty()) return "UNIPOINTS_DATABASE_URL is not set";
   if (::access(UNIPOINTS_BINARY, X_OK) != 0)
     return std::string("server binary not found: ") + UNIPOINTS_BINARY;
-  if (!database_created_) {
+  if (options_.share_database_of != nullptr && database_name_.empty()) {
+    const auto& owner = *options_.share_database_of;
+    database_name_ = owner.database_name_;
+    database_url_ = owner.database_url_;
+    platform_key_ = owner.platform_key_;
+    identity_hash_key_ = owner.identity_hash_key_;
+    log_path_ = owner.log_path_ + ".second";
+  }
+  if (!database_created_ && database_name_.empty()) {
     database_name_ = "unipoints_it_" + std::to_string(::getpid()) + "_" + std::to_string(++database_counter);
     try {
       pqxx::connection c(admin);
@@ -823,11 +831,15 @@ json DemoRetailRules() {
 
 std::unique_ptr<TestServer> IntegrationTest::server_;
 std::string IntegrationTest::setup_error_;
+ServerOptions IntegrationTest::suite_options_;
 
-void IntegrationTest::SetUpTestSuite() {
+void IntegrationTest::SetUpTestSuite() { StartSuite({}); }
+
+void IntegrationTest::StartSuite(ServerOptions options) {
+  suite_options_ = std::move(options);
   setup_error_.clear();
   if (!SkipReason().empty()) return;
-  server_ = std::make_unique<TestServer>();
+  server_ = std::make_unique<TestServer>(suite_options_);
   setup_error_ = server_->Start();
   if (!setup_error_.empty()) ADD_FAILURE() << "could not start the server: " << setup_error_;
 }
@@ -849,7 +861,7 @@ void IntegrationTest::SetUp() {
     // it): this test gets a fresh server and database.
     std::fprintf(stderr, "[ harness  ] starting a fresh server (the last one ended: %s)\n",
                  server_->how_ended().c_str());
-    server_ = std::make_unique<TestServer>();
+    server_ = std::make_unique<TestServer>(suite_options_);
     setup_error_ = server_->Start();
     ASSERT_TRUE(setup_error_.empty()) << "could not restart the server: " << setup_error_;
   }

@@ -104,8 +104,13 @@ struct CliResult {
   std::string err;
 };
 
+class TestServer;
+
 struct ServerOptions {
   Env extra_env;  // added to (or overriding) the server's environment
+  // Serve the database of this (started) server instead of a fresh one: a second process against
+  // the same database, with the same keys. The database is left to its owner.
+  const TestServer* share_database_of = nullptr;
 };
 
 // A fresh database (dropped at destruction) and the real server binary serving it.
@@ -223,6 +228,8 @@ class IntegrationTest : public ::testing::Test {
  public:
   static void SetUpTestSuite();
   static void TearDownTestSuite();
+  // What a derived fixture's SetUpTestSuite calls to start its suite's server with other options.
+  static void StartSuite(ServerOptions options);
 
  protected:
   void SetUp() override;
@@ -261,6 +268,7 @@ class IntegrationTest : public ::testing::Test {
 
   static std::unique_ptr<TestServer> server_;
   static std::string setup_error_;
+  static ServerOptions suite_options_;
 
  private:
   std::unique_ptr<HttpClient> client_;

@@ -3,6 +3,7 @@
 
 #include <functional>
 
+#include "unipoints/app/scheduler.hpp"
 #include "unipoints/config/config.hpp"
 #include "unipoints/core/time.hpp"
 #include "unipoints/db/database.hpp"
@@ -21,8 +22,12 @@ struct Wiring {
   const members::MemberService& members;
   earning::RuleCache& rule_cache;
   std::function<bool()> stopping;
+  core::SettableClock* settable_clock = nullptr;  // set when config.clock == "settable"
+  Scheduler* scheduler = nullptr;
 };
 
 void RegisterAllRoutes(http::Router& router, const Wiring& w);
+// GET/PUT /v1/ops/clock and POST /v1/ops/scheduler/run (platform key).
+void RegisterClockRoutes(http::Router& router, const Wiring& w);
 
 }  // namespace unipoints::app

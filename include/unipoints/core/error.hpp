@@ -57,6 +57,7 @@ enum class ErrorCode {
   kNoSettlementAgreement,
   kPeriodNotEnded,
   kEarlierPeriodOpen,
+  kNoTierScheme,
   // 503 / 500
   kServiceUnavailable,
   kInternal,

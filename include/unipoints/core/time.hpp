@@ -67,4 +67,20 @@ class FixedClock final : public Clock {
   std::atomic<std::int64_t> micros_;
 };
 
+// The server's clock when configured with clock = "settable" (tests and rehearsals, never
+// production): the system clock shifted by an offset, or frozen at an instant; both set at run time
+// through PUT /v1/ops/clock. Thread-safe.
+class SettableClock final : public Clock {
+ public:
+  Instant Now() const override;
+  // From now on Now() answers `instant`, then moves on with the system clock unless `frozen`.
+  void Set(Instant instant, bool frozen);
+  bool frozen() const { return frozen_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::int64_t> offset_micros_{0};
+  std::atomic<std::int64_t> frozen_micros_{0};
+  std::atomic<bool> frozen_{false};
+};
+
 }  // namespace unipoints::core

@@ -72,6 +72,21 @@ class Tx {
 // A value that may be SQL NULL, for exec_prepared (libpqxx 6.4 binds a null char pointer as NULL).
 inline const char* Nullable(const std::optional<std::string>& v) { return v ? v->c_str() : nullptr; }
 
+// A PostgreSQL session-level advisory lock, held on a connection of its own (outside the pool)
+// until destroyed. Jobs that span many transactions hold one so that a second process skips or waits;
+// if the process dies, its connection and so its lock go with it.
+class SessionLock {
+ public:
+  SessionLock(std::unique_ptr<PooledConnection> conn, std::int64_t key) : conn_(std::move(conn)), key_(key) {}
+  ~SessionLock();
+  SessionLock(const SessionLock&) = delete;
+  SessionLock& operator=(const SessionLock&) = delete;
+
+ private:
+  std::unique_ptr<PooledConnection> conn_;
+  std::int64_t key_;
+};
+
 struct PoolStats {
   int size;
   int in_use;
@@ -96,6 +111,14 @@ class Database {
   template <typename F>
   auto Run(F work) -> boost::asio::awaitable<std::invoke_result_t<F&, Tx&>>;
 
+  // Runs `work()` (which opens its own transactions with RunSync: a job of many transactions) on
+  // the pool's threads; the awaiting coroutine resumes on its own executor with the result.
+  template <typename F>
+  auto Offload(F work) -> boost::asio::awaitable<std::invoke_result_t<F&>>;
+  // The advisory lock `key` on a dedicated connection; nullptr when another session holds it.
+  std::unique_ptr<SessionLock> TryLock(std::int64_t key);
+  // The same, waiting (polling every 100 ms) while another session holds it.
+  std::unique_ptr<SessionLock> Lock(std::int64_t key);
   // True when a connection can be had and answers.
   bool Ping();
   PoolStats Stats() const;
@@ -120,6 +143,7 @@ class Database {
   Lease Acquire();
   void Release(std::unique_ptr<PooledConnection> conn, bool discard);
   std::unique_ptr<PooledConnection> Connect();
+  std::unique_ptr<SessionLock> LockOn(std::int64_t key, bool wait);
   [[noreturn]] void ThrowUnavailable(const std::string& why);
   void BackoffBeforeRetry(int attempt);
 
@@ -166,16 +190,21 @@ auto Database::RunSync(F&& work) -> std::invoke_result_t<F&, Tx&> {
 
 template <typename F>
 auto Database::Run(F work) -> boost::asio::awaitable<std::invoke_result_t<F&, Tx&>> {
-  using R = std::invoke_result_t<F&, Tx&>;
+  return Offload([this, work = std::move(work)]() mutable { return RunSync(work); });
+}
+
+template <typename F>
+auto Database::Offload(F work) -> boost::asio::awaitable<std::invoke_result_t<F&>> {
+  using R = std::invoke_result_t<F&>;
   namespace asio = boost::asio;
   if constexpr (std::is_void_v<R>) {
     co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr)>(
         [this, work = std::move(work)](auto handler) mutable {
           auto ex = asio::get_associated_executor(handler);
-          asio::post(workers_, [this, work = std::move(work), handler = std::move(handler), ex]() mutable {
+          asio::post(workers_, [work = std::move(work), handler = std::move(handler), ex]() mutable {
             std::exception_ptr error;
             try {
-              RunSync(work);
+              work();
             } catch (...) {
               error = std::current_exception();
             }
@@ -188,11 +217,11 @@ auto Database::Run(F work) -> boost::asio::awaitable<std::invoke_result_t<F&, Tx
                                                 void(std::exception_ptr, std::optional<R>)>(
         [this, work = std::move(work)](auto handler) mutable {
           auto ex = asio::get_associated_executor(handler);
-          asio::post(workers_, [this, work = std::move(work), handler = std::move(handler), ex]() mutable {
+          asio::post(workers_, [work = std::move(work), handler = std::move(handler), ex]() mutable {
             std::exception_ptr error;
             std::optional<R> value;
             try {
-              value.emplace(RunSync(work));
+              value.emplace(work());
             } catch (...) {
               error = std::current_exception();
             }

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "unipoints/core/time.hpp"
 #include "unipoints/db/database.hpp"
 
 namespace unipoints::members {
@@ -31,6 +32,7 @@ struct MemberRef {
   std::string tier;
   std::optional<std::string> card_no;
   std::optional<std::string> card_status;
+  std::optional<core::Instant> tier_since;  // nullopt: never graded
 };
 
 class MemberService {

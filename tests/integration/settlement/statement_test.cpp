@@ -180,7 +180,9 @@ TEST_F(StatementTest, CsvOpensInASpreadsheetWithTheSameTotals) {
     }
     if (csv[i][0] == "detail") ++detail;
   }
-  EXPECT_EQ(blanks, 8);
+  EXPECT_EQ(blanks, 9);
+  EXPECT_EQ(Find(csv, "breakage", "points_expired"),
+            (std::vector<std::string>{"breakage", "points_expired", "0"}));
   EXPECT_EQ(detail, 5);
 }
 

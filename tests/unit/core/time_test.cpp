@@ -164,6 +164,24 @@ TEST(ClockTest, FixedClockIsSafeToAdvanceFromManyThreads) {
   EXPECT_EQ(ToUnixMicros(clock.Now()), 8000);
 }
 
+TEST(ClockTest, SettableClockFreezesOrMovesOnFromTheInstantSet) {
+  SettableClock clock;
+  const auto real = SystemClock().Now();
+  EXPECT_LT(std::chrono::abs(clock.Now() - real), seconds{5});  // unset: the system clock
+  clock.Set(At("2027-01-01T00:00:00+08:00"), true);
+  EXPECT_TRUE(clock.frozen());
+  EXPECT_EQ(clock.Now(), At("2026-12-31T16:00:00Z"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  EXPECT_EQ(clock.Now(), At("2026-12-31T16:00:00Z"));
+  clock.Set(At("2030-06-01T12:00:00Z"), false);
+  EXPECT_FALSE(clock.frozen());
+  const auto moved = clock.Now() - At("2030-06-01T12:00:00Z");
+  EXPECT_GE(moved, microseconds{0});
+  EXPECT_LT(moved, seconds{5});
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  EXPECT_GT(clock.Now() - At("2030-06-01T12:00:00Z"), moved);
+}
+
 TEST(ClockTest, SystemClockIsNearTheRealTime) {
   SystemClock clock;
   const auto before = std::chrono::system_clock::now();
