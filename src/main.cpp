@@ -240,8 +240,9 @@ int Expire(const std::vector<std::string>& args) {
       "Idempotent; waits while another process expires the same tenant.",
       [](db::Database& db, const config::Config& config, std::int64_t tenant, core::Instant as_of,
          core::Instant now) {
-        return *lots::RunExpiry(db, {tenant, as_of, now, lots::JobTrigger::kCli, config.expiry_chunk_lots},
-                                true);
+        return *lots::RunExpiry(
+            db, {tenant, as_of, now, lots::JobTrigger::kCli, config.expiry_chunk_lots, config.expiry_workers},
+            true);
       });
 }
 

@@ -34,7 +34,7 @@ json Scheduler::RunOnce() {
               {"settlement_drafts", 0}};
   // Each job on its own: one failing (say, a tenant without agreements) never starves the others.
   try {
-    for (auto& run : lots::RunDueExpiries(db_, now, config_.expiry_chunk_lots)) {
+    for (auto& run : lots::RunDueExpiries(db_, now, config_.expiry_chunk_lots, config_.expiry_workers)) {
       spdlog::info("scheduler: expiry job {}: {}", run.value("id", 0), run["counts"].dump());
       out["expiry"].push_back(std::move(run));
     }

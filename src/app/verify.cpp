@@ -9,6 +9,7 @@ namespace unipoints::app {
 VerifyReport Verify(db::Database& db, const std::optional<std::string>& tenant_code) {
   return db.RunSync([&tenant_code](db::Tx& tx) {
     tx.work().exec(store::kVerifySnapshot);
+    tx.work().exec(store::kVerifyNoTimeout);
     std::optional<std::string> tenant_id;
     if (tenant_code) {
       auto tenant = tenancy::FindTenantByCode(tx, *tenant_code);

@@ -9,6 +9,11 @@ namespace unipoints::app::store {
 
 // Not preparable; run first in the transaction so that every check sees the same snapshot.
 inline constexpr const char* kVerifySnapshot = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+// A full check of a large tenant takes longer than a request may: no statement timeout for it. Every
+// check reads whole tables, and with LIMIT 1 the planner would otherwise pick order-preserving
+// nested loops over an aggregate (quadratic in members): hash joins only.
+inline constexpr const char* kVerifyNoTimeout =
+    "SET LOCAL statement_timeout = 0; SET LOCAL enable_nestloop = off";
 
 inline constexpr db::Query kVerifyCounts{
     "verify_counts",

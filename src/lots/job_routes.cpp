@@ -68,7 +68,8 @@ void RegisterJobRoutes(http::Router& router, db::Database& db, const config::Con
              [&db, &config, &clock](http::Request& req) -> asio::awaitable<http::Response> {
                const auto now = clock.Now();
                const auto as_of = AsOf(req, now);
-               ExpiryJob job{req.who().tenant_id, as_of, now, JobTrigger::kApi, config.expiry_chunk_lots};
+               ExpiryJob job{req.who().tenant_id,  as_of, now, JobTrigger::kApi, config.expiry_chunk_lots,
+                             config.expiry_workers};
                auto out = co_await db.Offload([&db, job] { return *RunExpiry(db, job, true); });
                co_return http::JsonResponse(status::ok, out);
              });

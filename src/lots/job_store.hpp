@@ -36,13 +36,15 @@ inline constexpr db::Query kTenantsWithDueLots{
     " AND l.remaining > 0 AND l.expires_at IS NOT NULL AND l.expires_at <= $1::timestamptz) ORDER BY t.id"};
 
 // One chunk of the expiry job, set-based: locks up to $3 lots of tenant $1 that still hold points
-// and whose expiry instant is at or before $2 (earliest first; a lot a redemption holds is waited
-// for and re-read, so points it took are not expired and points it left are), empties them, books
-// one expiry entry per lot and, under a carry-over policy, a new lot with floor(remaining x percent
-// / 100) points expiring at the next boundary (calendar years: a year later; months: n months
-// later, in tenant time) and its carry_over entry; a carried lot never carries over again. Ledger
-// entries are dated $4 (the booking instant). Moves each member's held total once. Answers the
-// chunk's totals per source partner.
+// and whose expiry instant is at or before $2, in (expires_at, id) order after the previous chunk's
+// last key ($5, $6; NULL for the first chunk) so that every chunk seeks straight to its work. A lot
+// a redemption holds is waited for and re-read, so points it took are not expired and points it
+// left are. Empties the lots, books one expiry entry per lot and, under a carry-over policy, a new
+// lot with floor(remaining x percent / 100) points expiring at the next boundary (calendar years:
+// a year later; months: n months later, in tenant time) and its carry_over entry; a carried lot
+// never carries over again. Ledger entries are dated $4 (the booking instant). Moves each member's
+// held total once. Only members with member_id % $7 = $8: workers share the run by member.
+// Answers the chunk's totals per source partner, and the chunk's last key.
 inline constexpr db::Query kExpireChunk{
     "expire_chunk",
     "WITH pol AS ("
@@ -53,6 +55,8 @@ inline constexpr db::Query kExpireChunk{
     "  SELECT l.id, l.member_id, l.source_partner_id, l.point_type, l.remaining, l.expires_at, l.carried_from"
     "  FROM lots l WHERE l.tenant_id = $1 AND l.remaining > 0 AND l.expires_at IS NOT NULL"
     "    AND l.expires_at <= $2::timestamptz"
+    "    AND ($5::timestamptz IS NULL OR (l.expires_at, l.id) > ($5::timestamptz, $6::bigint))"
+    "    AND l.member_id % $7 = $8"
     "  ORDER BY l.expires_at, l.id LIMIT $3 FOR UPDATE OF l),"
     " emptied AS ("
     "  UPDATE lots l SET remaining = 0 FROM due WHERE l.tenant_id = $1 AND l.id = due.id RETURNING l.id),"
@@ -89,7 +93,10 @@ inline constexpr db::Query kExpireChunk{
     "        GROUP BY member_id) x"
     "  WHERE b.tenant_id = $1 AND b.member_id = x.member_id RETURNING b.member_id)"
     " SELECT p.code, count(*), sum(x.remaining)::bigint, sum(x.carried)::bigint,"
-    "   count(*) FILTER (WHERE x.carried > 0)"
+    "   count(*) FILTER (WHERE x.carried > 0),"
+    "   (SELECT to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM due"
+    "    ORDER BY expires_at DESC, id DESC LIMIT 1),"
+    "   (SELECT id FROM due ORDER BY expires_at DESC, id DESC LIMIT 1)"
     " FROM plan x JOIN partners p ON p.tenant_id = $1 AND p.id = x.source_partner_id"
     " GROUP BY p.code ORDER BY p.code"};
 

@@ -34,7 +34,9 @@ struct Config {
   // How often the server's scheduler looks for due jobs (settlement drafts); 0 turns it off.
   std::int64_t scheduler_interval_ms = 60000;
   // Lots per transaction of the expiry job: small enough never to hold up accruals for long.
-  int expiry_chunk_lots = 5000;
+  int expiry_chunk_lots = 2000;
+  // Connections the expiry job uses in parallel (each on its own share of members).
+  int expiry_workers = 2;
   // "system", or "settable": PUT /v1/ops/clock (platform key) moves the server's business clock.
   // For tests and rehearsals of a year end; never in production.
   std::string clock = "system";

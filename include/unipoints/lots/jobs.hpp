@@ -23,7 +23,8 @@ struct ExpiryJob {
   core::Instant as_of;      // lots whose expiry instant is at or before as_of expire
   core::Instant booked_at;  // when the expiry and carry_over entries are booked (the clock's now)
   JobTrigger trigger = JobTrigger::kApi;
-  int chunk_lots = 5000;
+  int chunk_lots = 2000;
+  int workers = 2;  // connections working in parallel, each on its own members
 };
 
 // Expires every lot still holding points whose expiry instant is at or before `as_of`, chunk by
@@ -34,7 +35,7 @@ std::optional<nlohmann::json> RunExpiry(db::Database& db, const ExpiryJob& job, 
 
 // The scheduler's pass: expires, as of `now`, every tenant that has lots past expiry. Returns the
 // runs made.
-std::vector<nlohmann::json> RunDueExpiries(db::Database& db, core::Instant now, int chunk_lots);
+std::vector<nlohmann::json> RunDueExpiries(db::Database& db, core::Instant now, int chunk_lots, int workers);
 
 struct RegradeJob {
   std::int64_t tenant_id = 0;
