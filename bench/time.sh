@@ -2,19 +2,21 @@
 # The year-end jobs at scale: a fresh database with one tenant of MEMBERS members, each holding one
 # lot that expired at the end of 2025 (Asia/Shanghai) and one live lot, with the matching accruals,
 # ledger entries and balances. Times
-#   1. `unipoints expire` of all MEMBERS expired lots (10% carry-over: a carry lot and entry each),
+#   1. `unipoints expire` of all MEMBERS expired lots (CARRY% carry-over, default 10: a carry lot and
+#      entry each),
 #      while a client posts single accruals to random members through the real server and records
 #      their latencies (baseline first, then during the job);
 #   2. `unipoints regrade` of all MEMBERS members (one set-based statement);
 #   3. `unipoints verify` of the result.
 #
 #   bench/time.sh                 # 1,000,000 members, ./dev's database server, the ci build
-#   MEMBERS=100000 bench/time.sh
+#   MEMBERS=100000 CARRY=0 bench/time.sh
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$ROOT"
 PRESET="${UNIPOINTS_PRESET:-ci}"
 MEMBERS="${MEMBERS:-1000000}"
+CARRY="${CARRY:-10}"  # carry-over percentage: 0 for a plain year-end clearance
 BIN="$ROOT/build/$PRESET/unipoints"
 [[ -x "$BIN" ]] || ./dev setup >/dev/null
 SERVER_URL="${UNIPOINTS_DATABASE_URL:-$(./dev db 2>/dev/null | tail -n 1)}"
@@ -33,7 +35,7 @@ load_start=$(date +%s.%N)
 psql -q -v ON_ERROR_STOP=1 "$UNIPOINTS_DATABASE_URL" <<SQL
 \set members $MEMBERS
 INSERT INTO tenant_policies (tenant_id, expiry_kind, expiry_n, carry_over_percent)
-  VALUES (1, 'calendar_years', 1, 10);
+  VALUES (1, 'calendar_years', 1, $CARRY);
 INSERT INTO tier_policies (tenant_id, window_months, cadence, levels, updated_at)
   VALUES (1, 12, 'yearly', '[{"code":"normal","min_points":0},{"code":"silver","min_points":300},
                             {"code":"gold","min_points":700}]', '2025-01-01T00:00:00+08:00');
@@ -84,7 +86,7 @@ accrual_load() {
   while [[ ! -e "$stop_file" ]]; do
     i=$((i + 1))
     member=$(( (RANDOM * 32768 + RANDOM) % MEMBERS + 1 ))
-    curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -X POST "http://127.0.0.1:$PORT/v1/accruals" \
+    curl -s -o /dev/null -w "%{http_code} %{time_total} $(date +%s.%N)\n" -X POST "http://127.0.0.1:$PORT/v1/accruals" \
       -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
       -d "{\"event_id\":\"load-$out-$i\",\"member_id\":$member,\"category\":\"data\",\"amount_minor\":1234,\"occurred_at\":\"2026-11-01T10:00:00+08:00\"}" \
       >>"$out"
@@ -94,12 +96,15 @@ summary() {
   python3 - "$1" <<'PY'
 import sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
-ok = sorted(float(t) * 1000 for c, t in rows if c == "201")
-bad = sum(1 for c, _ in rows if c != "201")
+ok = sorted(float(r[1]) * 1000 for r in rows if r[0] == "201")
+bad = sum(1 for r in rows if r[0] != "201")
+t0 = float(rows[0][2]) if rows else 0
+slow = sorted(((float(r[1]), float(r[2]) - t0) for r in rows), reverse=True)[:3]
 if not ok:
     print("no accruals"); sys.exit()
 q = lambda p: ok[min(len(ok) - 1, int(p * len(ok)))]
-print(f"{len(ok)} accruals, {bad} errors, p50 {q(0.5):.1f} ms, p99 {q(0.99):.1f} ms, max {ok[-1]:.1f} ms")
+print(f"{len(ok)} accruals, {bad} errors, p50 {q(0.5):.1f} ms, p99 {q(0.99):.1f} ms, max {ok[-1]:.1f} ms"
+      + " (slowest sent at +" + ", +".join(f"{at:.1f} s" for _, at in slow) + ")")
 PY
 }
 

@@ -30,6 +30,8 @@ inline constexpr db::Query kJobList{"job_list",
                                     " ORDER BY id DESC LIMIT $4"};
 #undef UNIPOINTS_JOB_COLUMNS
 
+inline constexpr db::Query kMemberIdRange{
+    "member_id_range", "SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM members WHERE tenant_id = $1"};
 inline constexpr db::Query kTenantsWithDueLots{
     "tenants_due_lots",
     "SELECT t.id FROM tenants t WHERE EXISTS (SELECT 1 FROM lots l WHERE l.tenant_id = t.id"
@@ -43,21 +45,33 @@ inline constexpr db::Query kTenantsWithDueLots{
 // lot with floor(remaining x percent / 100) points expiring at the next boundary (calendar years:
 // a year later; months: n months later, in tenant time) and its carry_over entry; a carried lot
 // never carries over again. Ledger entries are dated $4 (the booking instant). Moves each member's
-// held total once. Only members with member_id % $7 = $8: workers share the run by member.
-// Answers the chunk's totals per source partner, and the chunk's last key.
+// held total once. Only members with $7 <= member_id < $8: workers share the run by member range.
+// Answers the chunk's totals per source partner, then a trailer row (code NULL) with the number of
+// candidate lots walked and the last key.
 inline constexpr db::Query kExpireChunk{
     "expire_chunk",
     "WITH pol AS ("
     "  SELECT coalesce(p.carry_over_percent, 0) AS pct, p.expiry_kind, p.expiry_n, p.by_point_type,"
     "         t.time_zone AS tz"
     "  FROM tenants t LEFT JOIN tenant_policies p ON p.tenant_id = t.id WHERE t.id = $1),"
-    " due AS ("
-    "  SELECT l.id, l.member_id, l.source_partner_id, l.point_type, l.remaining, l.expires_at, l.carried_from"
-    "  FROM lots l WHERE l.tenant_id = $1 AND l.remaining > 0 AND l.expires_at IS NOT NULL"
+    " cand AS ("
+    "  SELECT l.id, l.member_id, l.expires_at FROM lots l"
+    "  WHERE l.tenant_id = $1 AND l.remaining > 0 AND l.expires_at IS NOT NULL"
     "    AND l.expires_at <= $2::timestamptz"
     "    AND ($5::timestamptz IS NULL OR (l.expires_at, l.id) > ($5::timestamptz, $6::bigint))"
-    "    AND l.member_id % $7 = $8"
-    "  ORDER BY l.expires_at, l.id LIMIT $3 FOR UPDATE OF l),"
+    "    AND l.member_id >= $7 AND l.member_id < $8"
+    "  ORDER BY l.expires_at, l.id LIMIT $3),"
+    // The members first, in id order: the lock order of every point movement (member, then its
+    // lots, then its balance), so the job and accruals or redemptions wait, never deadlock.
+    " locked AS ("
+    "  SELECT m.id FROM members m WHERE m.tenant_id = $1 AND m.id IN (SELECT member_id FROM cand)"
+    "  ORDER BY m.id FOR UPDATE),"
+    // (The count is evaluated once, before the lots are read: their members are locked first.)
+    " due AS ("
+    "  SELECT l.id, l.member_id, l.source_partner_id, l.point_type, l.remaining, l.expires_at, l.carried_from"
+    "  FROM cand c JOIN lots l ON l.tenant_id = $1 AND l.id = c.id"
+    "  WHERE l.remaining > 0 AND (SELECT count(*) FROM locked) > 0"
+    "  FOR UPDATE OF l),"
     " emptied AS ("
     "  UPDATE lots l SET remaining = 0 FROM due WHERE l.tenant_id = $1 AND l.id = due.id RETURNING l.id),"
     " plan AS ("
@@ -93,12 +107,14 @@ inline constexpr db::Query kExpireChunk{
     "        GROUP BY member_id) x"
     "  WHERE b.tenant_id = $1 AND b.member_id = x.member_id RETURNING b.member_id)"
     " SELECT p.code, count(*), sum(x.remaining)::bigint, sum(x.carried)::bigint,"
-    "   count(*) FILTER (WHERE x.carried > 0),"
-    "   (SELECT to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM due"
+    "   count(*) FILTER (WHERE x.carried > 0), NULL, NULL"
+    " FROM plan x JOIN partners p ON p.tenant_id = $1 AND p.id = x.source_partner_id GROUP BY p.code"
+    // The trailer: how many candidates the chunk walked and the last key, for the next chunk.
+    " UNION ALL"
+    " SELECT NULL, (SELECT count(*) FROM cand), 0, 0, 0,"
+    "   (SELECT to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM cand"
     "    ORDER BY expires_at DESC, id DESC LIMIT 1),"
-    "   (SELECT id FROM due ORDER BY expires_at DESC, id DESC LIMIT 1)"
-    " FROM plan x JOIN partners p ON p.tenant_id = $1 AND p.id = x.source_partner_id"
-    " GROUP BY p.code ORDER BY p.code"};
+    "   (SELECT id::text FROM cand ORDER BY expires_at DESC, id DESC LIMIT 1)"};
 
 // Expired and carried-over points booked in [$2, $3) per source partner: the period's breakage.
 inline constexpr db::Query kBreakage{

@@ -37,7 +37,14 @@ const char* TriggerName(JobTrigger t) {
 struct ChunkRow {
   std::string source;
   std::int64_t lots, expired, carried, carry_lots;
-  std::string last_expires_at, last_id;
+};
+
+// One committed chunk: what it expired per source, how many candidate lots it walked (fewer than
+// asked: the worker is done) and the last key walked.
+struct Chunk {
+  std::vector<ChunkRow> rows;
+  std::int64_t walked = 0;
+  std::optional<std::pair<std::string, std::string>> last;
 };
 
 std::string At(core::Instant t) { return core::FormatRfc3339(t); }
@@ -69,7 +76,7 @@ void Finish(db::Database& db, std::int64_t tenant_id, std::int64_t job_id, const
 // What the chunks of one expiry run add up to; workers add to it after each committed chunk.
 class ExpiryTotals {
  public:
-  // Adds a committed chunk; returns how many lots it expired.
+  // Adds a committed chunk's rows; returns how many lots they expired.
   std::int64_t Add(const std::vector<ChunkRow>& rows) {
     std::lock_guard lock(mu_);
     std::int64_t n = 0;
@@ -102,32 +109,36 @@ class ExpiryTotals {
   json by_source_ = json::object();
 };
 
-// One worker's share of the run: the lots of members with member_id % workers == part, chunk by
-// chunk in index order. Members never span workers, so workers never wait on each other.
-void ExpirePart(db::Database& db, const ExpiryJob& job, int part, ExpiryTotals& totals) {
+// One worker's share of the run: the lots of members with ids in [first, end), chunk by chunk in
+// index order. Members never span workers, so workers never wait on each other.
+void ExpirePart(db::Database& db, const ExpiryJob& job, std::int64_t first, std::int64_t end,
+                ExpiryTotals& totals) {
   std::optional<std::string> after_expires_at, after_id;  // the last key done
   for (;;) {
     // One short transaction per chunk: accruals and redemptions of the same members wait at most
     // one chunk, never the whole job. Totals are added only once the chunk has committed, so a
     // retried chunk never counts twice.
-    const auto rows = db.RunSync([&](db::Tx& tx) {
+    const auto chunk = db.RunSync([&](db::Tx& tx) {
       // Index nested loops: the chunk touches a few thousand rows of tables with millions.
       tx.work().exec("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off");
-      std::vector<ChunkRow> out;
+      Chunk chunk;
       for (const auto& r :
            tx.Exec(store::kExpireChunk, job.tenant_id, At(job.as_of), job.chunk_lots, At(job.booked_at),
-                   db::Nullable(after_expires_at), db::Nullable(after_id), job.workers, part)) {
-        out.push_back({r[0].as<std::string>(), r[1].as<std::int64_t>(), r[2].as<std::int64_t>(),
-                       r[3].as<std::int64_t>(), r[4].as<std::int64_t>(), r[5].as<std::string>(),
-                       r[6].as<std::string>()});
+                   db::Nullable(after_expires_at), db::Nullable(after_id), first, end)) {
+        if (r[0].is_null()) {  // the trailer
+          chunk.walked = r[1].as<std::int64_t>();
+          if (!r[5].is_null()) chunk.last = {r[5].as<std::string>(), r[6].as<std::string>()};
+          continue;
+        }
+        chunk.rows.push_back({r[0].as<std::string>(), r[1].as<std::int64_t>(), r[2].as<std::int64_t>(),
+                              r[3].as<std::int64_t>(), r[4].as<std::int64_t>()});
       }
-      return out;
+      return chunk;
     });
-    if (!rows.empty()) {
-      after_expires_at = rows.front().last_expires_at;
-      after_id = rows.front().last_id;
-    }
-    if (totals.Add(rows) < job.chunk_lots) return;
+    totals.Add(chunk.rows);
+    if (chunk.walked < job.chunk_lots) return;
+    after_expires_at = chunk.last->first;
+    after_id = chunk.last->second;
   }
 }
 
@@ -145,12 +156,20 @@ std::optional<json> RunExpiry(db::Database& db, const ExpiryJob& job, bool wait)
               At(started))[0][0]
         .as<std::int64_t>();
   });
+  // Workers split the tenant's member ids into equal ranges.
+  const auto [min_id, max_id] = db.RunSync([&](db::Tx& tx) {
+    auto r = tx.Exec(store::kMemberIdRange, job.tenant_id)[0];
+    return std::pair{r[0].as<std::int64_t>(), r[1].as<std::int64_t>()};
+  });
+  const std::int64_t span = (max_id - min_id) / std::max(1, job.workers) + 1;
   ExpiryTotals totals;
   std::mutex error_mu;
   std::exception_ptr error;
-  auto work = [&](int part) {
+  auto work = [&, min_id = min_id, max_id = max_id](int part) {
+    const std::int64_t first = min_id + part * span;
+    const std::int64_t end = part + 1 == job.workers ? max_id + 1 : first + span;
     try {
-      ExpirePart(db, job, part, totals);
+      ExpirePart(db, job, first, end, totals);
     } catch (...) {
       std::lock_guard guard(error_mu);
       if (!error) error = std::current_exception();
