@@ -39,7 +39,8 @@ inline constexpr db::Query kTenantsWithDueLots{
 
 // One chunk of the expiry job, set-based: locks up to $3 lots of tenant $1 that still hold points
 // and whose expiry instant is at or before $2, in (expires_at, id) order after the previous chunk's
-// last key ($5, $6; NULL for the first chunk) so that every chunk seeks straight to its work. A lot
+// last key ($5, $6; '-infinity', 0 for the first chunk) so that every chunk seeks straight to its
+// work (a plain row comparison: the index scan starts there). A lot
 // a redemption holds is waited for and re-read, so points it took are not expired and points it
 // left are. Empties the lots, books one expiry entry per lot and, under a carry-over policy, a new
 // lot with floor(remaining x percent / 100) points expiring at the next boundary (calendar years:
@@ -58,7 +59,7 @@ inline constexpr db::Query kExpireChunk{
     "  SELECT l.id, l.member_id, l.expires_at FROM lots l"
     "  WHERE l.tenant_id = $1 AND l.remaining > 0 AND l.expires_at IS NOT NULL"
     "    AND l.expires_at <= $2::timestamptz"
-    "    AND ($5::timestamptz IS NULL OR (l.expires_at, l.id) > ($5::timestamptz, $6::bigint))"
+    "    AND (l.expires_at, l.id) > ($5::timestamptz, $6::bigint)"
     "    AND l.member_id >= $7 AND l.member_id < $8"
     "  ORDER BY l.expires_at, l.id LIMIT $3),"
     // The members first, in id order: the lock order of every point movement (member, then its

@@ -19,8 +19,10 @@ using nlohmann::json;
 // Advisory lock keys: a job kind tag above the tenant id.
 constexpr std::int64_t kExpiryLockTag = std::int64_t{0x4558} << 40;  // "EX"
 
-// Regrade statements may run longer than a request's statement timeout on a large tenant.
-constexpr const char* kJobStatementTimeout = "SET LOCAL statement_timeout = '30min'";
+// A re-grade may run longer than a request's statement timeout on a large tenant, and is planned for
+// its own parameters (a generic plan of the prepared statement knows nothing of the tenant's size).
+constexpr const char* kRegradeSettings =
+    "SET LOCAL statement_timeout = '30min'; SET LOCAL plan_cache_mode = force_custom_plan";
 
 const char* TriggerName(JobTrigger t) {
   switch (t) {
@@ -113,18 +115,20 @@ class ExpiryTotals {
 // index order. Members never span workers, so workers never wait on each other.
 void ExpirePart(db::Database& db, const ExpiryJob& job, std::int64_t first, std::int64_t end,
                 ExpiryTotals& totals) {
-  std::optional<std::string> after_expires_at, after_id;  // the last key done
+  std::string after_expires_at = "-infinity", after_id = "0";  // the last key done
   for (;;) {
     // One short transaction per chunk: accruals and redemptions of the same members wait at most
     // one chunk, never the whole job. Totals are added only once the chunk has committed, so a
     // retried chunk never counts twice.
     const auto chunk = db.RunSync([&](db::Tx& tx) {
-      // Index nested loops: the chunk touches a few thousand rows of tables with millions.
-      tx.work().exec("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off");
+      // Index nested loops: the chunk touches a few thousand rows of tables with millions. A plan
+      // for this chunk's own key and range: a generic plan of the prepared statement cannot seek.
+      tx.work().exec(
+          "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;"
+          " SET LOCAL plan_cache_mode = force_custom_plan");
       Chunk chunk;
-      for (const auto& r :
-           tx.Exec(store::kExpireChunk, job.tenant_id, At(job.as_of), job.chunk_lots, At(job.booked_at),
-                   db::Nullable(after_expires_at), db::Nullable(after_id), first, end)) {
+      for (const auto& r : tx.Exec(store::kExpireChunk, job.tenant_id, At(job.as_of), job.chunk_lots,
+                                   At(job.booked_at), after_expires_at, after_id, first, end)) {
         if (r[0].is_null()) {  // the trailer
           chunk.walked = r[1].as<std::int64_t>();
           if (!r[5].is_null()) chunk.last = {r[5].as<std::string>(), r[6].as<std::string>()};
@@ -215,7 +219,7 @@ json RunRegrade(db::Database& db, const RegradeJob& job) {
                       {{"as_of", "must not be later than now (" + At(job.now) + ")"}});
   }
   return db.RunSync([&](db::Tx& tx) -> json {
-    tx.work().exec(kJobStatementTimeout);
+    tx.work().exec(kRegradeSettings);
     if (!tx.ExecOne(store::kTiersGet, job.tenant_id)) {
       throw DomainError(ErrorCode::kNoTierScheme, "Set the tenant's tiers with PUT /v1/tiers first");
     }

@@ -64,20 +64,67 @@ TEST_F(CliTest, TenantCreateRejectsInvalidArguments) {
 }
 
 TEST_F(CliTest, HelpOnEveryCommand) {
-  const std::vector<std::vector<std::string>> commands = {{"--help"},
-                                                          {"serve", "--help"},
-                                                          {"migrate", "--help"},
-                                                          {"tenant", "create", "--help"},
-                                                          {"demo", "--help"}};
+  const std::vector<std::vector<std::string>> commands = {
+      {"--help"},         {"serve", "--help"},  {"migrate", "--help"}, {"tenant", "create", "--help"},
+      {"demo", "--help"}, {"expire", "--help"}, {"regrade", "--help"}};
   for (const auto& args : commands) {
     auto r = server().RunCli(args);
     EXPECT_EQ(r.exit_code, 0) << args[0] << "\n" << Show(r);
     EXPECT_NE(r.out.find("sage"), std::string::npos) << "no usage text\n" << Show(r);
   }
   auto top = server().RunCli({"--help"});
-  for (const char* word : {"serve", "migrate", "tenant create", "demo"}) {
+  for (const char* word : {"serve", "migrate", "tenant create", "demo", "expire", "regrade"}) {
     EXPECT_NE(top.out.find(word), std::string::npos) << word << "\n" << Show(top);
   }
+}
+
+TEST_F(CliTest, ExpireAndRegradeRunTheTenantsJobsAndPrintTheRun) {
+  auto a = CreateAlliance();
+  const auto code = a.tenant.code();
+  auto m = Enrol(a.agent);
+  ASSERT_EQ(http().Put("/v1/policy", {{"expiry", {{"kind", "calendar_years"}, {"n", 1}}}}, a.admin).status,
+            200);
+  // Earned in 2020, expired at the end of 2020: the job expires it (as of now, the real clock).
+  ASSERT_EQ(http()
+                .Post("/v1/accruals",
+                      {{"event_id", NewEventId()},
+                       {"member_id", m.member_id},
+                       {"points", 70},
+                       {"point_type", "bonus"},
+                       {"occurred_at", "2020-05-01T10:00:00+08:00"}},
+                      a.t_key)
+                .status,
+            201);
+  auto expire = server().RunCli({"expire", "--tenant", code});
+  ASSERT_EQ(expire.exit_code, 0) << Show(expire);
+  auto run = json::parse(expire.out);
+  EXPECT_EQ(run["kind"], "expiry") << run;
+  EXPECT_EQ(run["trigger"], "cli") << run;
+  EXPECT_EQ(run["counts"]["points_expired"], 70) << run;
+  EXPECT_EQ(json::parse(server().RunCli({"expire", "--tenant", code}).out)["counts"]["points_expired"], 0);
+  // Not without a tier scheme; then one pass over every member.
+  auto none = server().RunCli({"regrade", "--tenant", code});
+  EXPECT_EQ(none.exit_code, 1) << Show(none);
+  EXPECT_NE(none.err.find("tier"), std::string::npos) << Show(none);
+  ASSERT_EQ(
+      http()
+          .Put("/v1/tiers",
+               {{"window_months", 12},
+                {"cadence", "yearly"},
+                {"levels", {{{"code", "normal"}, {"min_points", 0}}, {{"code", "vip"}, {"min_points", 1}}}}},
+               a.admin)
+          .status,
+      200);
+  auto regrade = server().RunCli({"regrade", "--tenant", code});
+  ASSERT_EQ(regrade.exit_code, 0) << Show(regrade);
+  EXPECT_EQ(json::parse(regrade.out)["counts"]["members"], 1) << regrade.out;
+  // Bad arguments change nothing and say why.
+  auto future = server().RunCli({"expire", "--tenant", code, "--as-of", "2999-01-01T00:00:00Z"});
+  EXPECT_EQ(future.exit_code, 2) << Show(future);
+  auto unknown = server().RunCli({"expire", "--tenant", "NO-SUCH-TENANT"});
+  EXPECT_EQ(unknown.exit_code, 1) << Show(unknown);
+  auto jobs = http().Get("/v1/jobs", a.admin);
+  EXPECT_EQ(jobs.json["items"].size(), 3u) << jobs;
 }
 
 TEST_F(CliTest, UnknownCommandFails) {
