@@ -99,6 +99,7 @@ int Serve(const std::vector<std::string>& args) {
   http::Router router;
   http::Server* server_ptr = nullptr;
   {
+    tenancy::KeyCache key_cache(db, config);
     app::Scheduler scheduler(db, config, clock);
     app::Wiring wiring{db,
                        config,
@@ -108,10 +109,12 @@ int Serve(const std::vector<std::string>& args) {
                        rule_cache,
                        [&server_ptr] { return server_ptr != nullptr && server_ptr->stopping(); },
                        settable_clock.get(),
-                       &scheduler};
+                       &scheduler,
+                       &key_cache};
     app::RegisterAllRoutes(router, wiring);
-    http::Server server(config, router, tenancy::MakeAuthenticator(db, config), metrics);
+    http::Server server(config, router, tenancy::MakeAuthenticator(db, config, &key_cache), metrics);
     server_ptr = &server;
+    key_cache.Start();
     scheduler.Start();
     server.Run();
     server_ptr = nullptr;

@@ -15,7 +15,7 @@
 namespace unipoints::app {
 
 void RegisterAllRoutes(http::Router& router, const Wiring& w) {
-  tenancy::RegisterTenancyRoutes(router, w.db, w.config);
+  tenancy::RegisterTenancyRoutes(router, w.db, w.config, w.key_cache);
   members::RegisterMemberRoutes(router, w.db, w.members, w.config.max_list_limit);
   earning::RegisterEarningRoutes(router, w.db, w.config, w.clock, w.metrics, w.rule_cache);
   earning::RegisterReversalRoutes(router, w.db, w.clock);

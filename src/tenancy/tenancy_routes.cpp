@@ -19,8 +19,9 @@ using nlohmann::json;
 
 }  // namespace
 
-http::Authenticator MakeAuthenticator(db::Database& db, const config::Config& config) {
-  return [&db, &config](const http::Request& req, const http::Route& route) -> asio::awaitable<Principal> {
+http::Authenticator MakeAuthenticator(db::Database& db, const config::Config& config, KeyCache* cache) {
+  return [&db, &config, cache](const http::Request& req,
+                               const http::Route& route) -> asio::awaitable<Principal> {
     auto header = req.Header("Authorization");
     constexpr std::string_view kBearer = "Bearer ";
     if (header.size() <= kBearer.size() ||
@@ -38,8 +39,15 @@ http::Authenticator MakeAuthenticator(db::Database& db, const config::Config& co
       p.role = Role::kPlatform;
       co_return p;
     }
-    auto principal = co_await db.Run([&key](db::Tx& tx) { return Authenticate(tx, key); });
-    if (!principal) throw DomainError(ErrorCode::kUnauthorized, "Unknown or revoked key");
+    auto id = IdentifyKey(key);
+    if (!id) throw DomainError(ErrorCode::kUnauthorized, "Unknown or revoked key");
+    std::optional<Principal> principal = cache != nullptr ? cache->Get(id->hash) : std::nullopt;
+    if (!principal) {
+      const auto generation = cache != nullptr ? cache->Generation() : 0;
+      principal = co_await db.Run([&id](db::Tx& tx) { return Authenticate(tx, *id); });
+      if (!principal) throw DomainError(ErrorCode::kUnauthorized, "Unknown or revoked key");
+      if (cache != nullptr) cache->Put(id->hash, *principal, generation);
+    }
     if (std::find(roles.begin(), roles.end(), principal->role) == roles.end()) {
       throw DomainError(ErrorCode::kForbidden,
                         "A " + std::string(RoleName(principal->role)) + " key may not call " + route.pattern);
@@ -48,7 +56,8 @@ http::Authenticator MakeAuthenticator(db::Database& db, const config::Config& co
   };
 }
 
-void RegisterTenancyRoutes(http::Router& router, db::Database& db, const config::Config& config) {
+void RegisterTenancyRoutes(http::Router& router, db::Database& db, const config::Config& config,
+                           KeyCache* cache) {
   const std::vector<Role> kAdmin{Role::kAdmin};
   const std::vector<Role> kAnyRole{Role::kAdmin, Role::kPartner, Role::kAgent, Role::kFinance};
 
@@ -134,10 +143,12 @@ void RegisterTenancyRoutes(http::Router& router, db::Database& db, const config:
              });
 
   router.Add(verb::delete_, "/v1/keys/{id}", kAdmin, "Revoke an API key",
-             [&db](http::Request& req) -> asio::awaitable<http::Response> {
+             [&db, cache](http::Request& req) -> asio::awaitable<http::Response> {
                auto tenant = req.who().tenant_id;
                auto id = http::IdParam(req, "id");
                co_await db.Run([tenant, id](db::Tx& tx) { RevokeKey(tx, tenant, id); });
+               // This process forgets the key before it answers; the others on the notification.
+               if (cache != nullptr) cache->Clear();
                co_return http::JsonResponse(status::ok, {{"id", id}, {"revoked", true}});
              });
 

@@ -151,6 +151,8 @@ void RevokeKey(db::Tx& tx, std::int64_t tenant_id, std::int64_t key_id) {
   if (tx.Exec(store::kRevokeKey, tenant_id, key_id).empty()) {
     throw DomainError(ErrorCode::kNotFound, "No key " + std::to_string(key_id));
   }
+  // Every server process empties its key cache when this commits.
+  tx.Exec(store::kNotifyKeys);
 }
 
 std::vector<json> ListKeys(db::Tx& tx, std::int64_t tenant_id) {
@@ -167,7 +169,7 @@ std::vector<json> ListKeys(db::Tx& tx, std::int64_t tenant_id) {
   return out;
 }
 
-std::optional<Principal> Authenticate(db::Tx& tx, const std::string& bearer) {
+std::optional<KeyId> IdentifyKey(const std::string& bearer) {
   if (bearer.size() > 200 || bearer.rfind(kKeyPrefix, 0) != 0) return std::nullopt;
   auto rest = std::string_view(bearer).substr(kKeyPrefix.size());
   auto underscore = rest.find('_');
@@ -177,7 +179,18 @@ std::optional<Principal> Authenticate(db::Tx& tx, const std::string& bearer) {
     if (c < '0' || c > '9') return std::nullopt;
     tenant_id = tenant_id * 10 + (c - '0');
   }
-  auto row = tx.ExecOne(store::kAuthenticate, tenant_id, core::Sha256Hex(bearer));
+  return KeyId{tenant_id, core::Sha256Hex(bearer)};
+}
+
+std::optional<Principal> Authenticate(db::Tx& tx, const std::string& bearer) {
+  auto key = IdentifyKey(bearer);
+  if (!key) return std::nullopt;
+  return Authenticate(tx, *key);
+}
+
+std::optional<Principal> Authenticate(db::Tx& tx, const KeyId& key) {
+  const auto tenant_id = key.tenant_id;
+  auto row = tx.ExecOne(store::kAuthenticate, tenant_id, key.hash);
   if (!row) return std::nullopt;
   const auto& r = *row;
   Principal p;

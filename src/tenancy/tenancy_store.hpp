@@ -47,6 +47,7 @@ inline constexpr db::Query kInsertKey{
 inline constexpr db::Query kRevokeKey{"key_revoke",
                                       "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE "
                                       "tenant_id = $1 AND id = $2 RETURNING id"};
+inline constexpr db::Query kNotifyKeys{"keys_notify", "SELECT pg_notify('unipoints_keys', '')"};
 inline constexpr db::Query kListKeys{
     "key_list",
     "SELECT k.id, k.role, p.code, k.label,"

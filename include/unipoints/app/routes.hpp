@@ -11,6 +11,7 @@
 #include "unipoints/http/metrics.hpp"
 #include "unipoints/http/router.hpp"
 #include "unipoints/members/members_service.hpp"
+#include "unipoints/tenancy/key_cache.hpp"
 
 namespace unipoints::app {
 
@@ -24,6 +25,7 @@ struct Wiring {
   std::function<bool()> stopping;
   core::SettableClock* settable_clock = nullptr;  // set when config.clock == "settable"
   Scheduler* scheduler = nullptr;
+  tenancy::KeyCache* key_cache = nullptr;
 };
 
 void RegisterAllRoutes(http::Router& router, const Wiring& w);

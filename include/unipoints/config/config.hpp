@@ -43,6 +43,10 @@ struct Config {
   // A TrueType (or .ttc) font with CJK glyphs, embedded in PDF statements.
   std::string statement_font_path = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc";
 
+  // How long an API key, once looked up, authenticates without the database (0: always look up).
+  // Revocations empty every process's cache at once (LISTEN unipoints_keys).
+  std::int64_t key_cache_ttl_ms = 60000;
+
   int max_batch_events = 10000;
   int max_list_limit = 1000;
 };

@@ -119,6 +119,8 @@ class Database {
   std::unique_ptr<SessionLock> TryLock(std::int64_t key);
   // The same, waiting (polling every 100 ms) while another session holds it.
   std::unique_ptr<SessionLock> Lock(std::int64_t key);
+  // A connection of its own, outside the pool (listeners).
+  std::unique_ptr<PooledConnection> ConnectDedicated() { return Connect(); }
   // True when a connection can be had and answers.
   bool Ping();
   PoolStats Stats() const;

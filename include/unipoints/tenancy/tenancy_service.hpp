@@ -54,6 +54,14 @@ std::vector<nlohmann::json> ListKeys(db::Tx& tx, std::int64_t tenant_id);
 // The bearer key → principal, or nullopt when unknown or revoked.
 std::optional<Principal> Authenticate(db::Tx& tx, const std::string& bearer);
 
+// A well-formed key's tenant and SHA-256 (hex): what is stored and what the cache is keyed by.
+struct KeyId {
+  std::int64_t tenant_id = 0;
+  std::string hash;
+};
+std::optional<KeyId> IdentifyKey(const std::string& bearer);
+std::optional<Principal> Authenticate(db::Tx& tx, const KeyId& key);
+
 // Defaults while a tenant has set no policy (the same as the schema's column defaults).
 inline constexpr std::int64_t kDefaultCancelWindowHours = 72;
 inline constexpr std::int64_t kDefaultApprovalThreshold = 1000;
