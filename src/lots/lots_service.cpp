@@ -42,19 +42,20 @@ std::int64_t Available(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_i
 }
 
 json Balance(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, core::Instant now) {
-  auto row = tx.ExecOne(store::kBalanceRow, tenant_id, member_id);
-  if (!row) throw core::DomainError(core::ErrorCode::kNotFound, "No member " + std::to_string(member_id));
   const auto at = core::FormatRfc3339(now);
+  auto row = tx.ExecOne(store::kBalanceAll, tenant_id, member_id, at);
+  if (!row) throw core::DomainError(core::ErrorCode::kNotFound, "No member " + std::to_string(member_id));
   json by_source = json::object();
   std::int64_t live = 0;
-  for (const auto& r : tx.Exec(store::kLiveBySource, tenant_id, member_id, at)) {
-    by_source[r[0].as<std::string>()] = r[1].as<std::int64_t>();
-    live += r[1].as<std::int64_t>();
+  for (const auto& pair : json::parse((*row)[3].as<std::string>())) {
+    by_source[pair[0].get<std::string>()] = pair[1].get<std::int64_t>();
+    live += pair[1].get<std::int64_t>();
   }
   json expiring = json::array();
-  for (const auto& r : tx.Exec(store::kExpiring, tenant_id, member_id, at)) {
-    expiring.push_back({{"expires_at", core::FormatRfc3339(core::FromUnixMicros(r[0].as<std::int64_t>()))},
-                        {"points", r[1].as<std::int64_t>()}});
+  for (const auto& pair : json::parse((*row)[4].as<std::string>())) {
+    expiring.push_back(
+        {{"expires_at", core::FormatRfc3339(core::FromUnixMicros(pair[0].get<std::int64_t>()))},
+         {"points", pair[1].get<std::int64_t>()}});
   }
   const auto debt = (*row)[1].as<std::int64_t>();
   return {{"member_id", member_id}, {"available", live - debt},

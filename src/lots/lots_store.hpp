@@ -23,10 +23,6 @@ inline constexpr db::Query kExpiryFor{
     "   ELSE NULL END,"
     " (SELECT debt FROM member_balances WHERE tenant_id = $1 AND member_id = $4)"
     " FROM t LEFT JOIN pol ON true"};
-inline constexpr db::Query kBalanceRow{"balance_row",
-                                       "SELECT b.lifetime, b.debt, m.tier FROM member_balances b"
-                                       " JOIN members m ON m.tenant_id = b.tenant_id AND m.id = b.member_id"
-                                       " WHERE b.tenant_id = $1 AND b.member_id = $2"};
 inline constexpr db::Query kCreditBalance{
     "balance_credit",
     "UPDATE member_balances SET debt = debt - $3, lifetime = lifetime + $4, held = held + $4 - $3,"
@@ -42,24 +38,28 @@ inline constexpr db::Query kInsertLedger{
     "ledger_insert",
     "INSERT INTO ledger_entries (tenant_id, member_id, kind, points, source_partner_id, lot_id, ref)"
     " VALUES ($1, $2, $3, $4, $5::bigint, $6::bigint, $7) RETURNING seq"};
-inline constexpr db::Query kLiveBySource{
-    "lots_live_by_source",
-    "SELECT p.code, sum(l.remaining)::bigint FROM lots l"
-    " JOIN partners p ON p.tenant_id = l.tenant_id AND p.id = l.source_partner_id"
-    " WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0"
-    " AND (l.expires_at IS NULL OR l.expires_at > $3::timestamptz)"
-    " GROUP BY p.code ORDER BY p.code"};
 // Available without scanning live lots: held - debt - what already expired but is still held.
+// The whole balance in one statement: totals, tier, live points per source partner and per expiry
+// instant (after $3), the last two as JSON arrays of [key, points].
+inline constexpr db::Query kBalanceAll{
+    "balance_all",
+    "SELECT b.lifetime, b.debt, m.tier,"
+    " coalesce((SELECT json_agg(json_build_array(x.code, x.pts) ORDER BY x.code) FROM ("
+    "   SELECT p.code, sum(l.remaining)::bigint AS pts FROM lots l"
+    "   JOIN partners p ON p.tenant_id = l.tenant_id AND p.id = l.source_partner_id"
+    "   WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0"
+    "     AND (l.expires_at IS NULL OR l.expires_at > $3::timestamptz) GROUP BY p.code) x), '[]')::text,"
+    " coalesce((SELECT json_agg(json_build_array(x.e, x.pts) ORDER BY x.e) FROM ("
+    "   SELECT (extract(epoch FROM l.expires_at) * 1000000)::bigint AS e, sum(l.remaining)::bigint AS pts"
+    "   FROM lots l WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0"
+    "     AND l.expires_at > $3::timestamptz GROUP BY l.expires_at) x), '[]')::text"
+    " FROM member_balances b JOIN members m ON m.tenant_id = b.tenant_id AND m.id = b.member_id"
+    " WHERE b.tenant_id = $1 AND b.member_id = $2"};
 inline constexpr db::Query kAvailable{"lots_available",
                                       "SELECT b.held - b.debt - coalesce((SELECT sum(l.remaining) FROM lots l"
                                       "   WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0 "
                                       "AND l.expires_at <= $3::timestamptz), 0)"
                                       " FROM member_balances b WHERE b.tenant_id = $1 AND b.member_id = $2"};
-inline constexpr db::Query kExpiring{
-    "lots_expiring",
-    "SELECT (extract(epoch FROM l.expires_at) * 1000000)::bigint, sum(l.remaining)::bigint FROM lots l"
-    " WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0 AND l.expires_at > $3::timestamptz"
-    " GROUP BY l.expires_at ORDER BY l.expires_at"};
 inline constexpr db::Query kLedgerPage{
     "ledger_page",
     "SELECT e.seq, (extract(epoch FROM e.at) * 1000000)::bigint, e.kind, e.points, p.code, e.ref FROM "
