@@ -23,7 +23,8 @@ void RegisterLotRoutes(http::Router& router, db::Database& db, const core::Clock
                auto id = http::IdParam(req, "id");
                auto tenant = req.who().tenant_id;
                auto now = clock.Now();
-               auto out = co_await db.Run([&](db::Tx& tx) { return Balance(tx, tenant, id, now); });
+               // One statement: its own consistent snapshot, no transaction needed.
+               auto out = co_await db.Read([&](db::Tx& tx) { return Balance(tx, tenant, id, now); });
                co_return http::JsonResponse(status::ok, out);
              });
 

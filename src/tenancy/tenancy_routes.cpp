@@ -44,7 +44,7 @@ http::Authenticator MakeAuthenticator(db::Database& db, const config::Config& co
     std::optional<Principal> principal = cache != nullptr ? cache->Get(id->hash) : std::nullopt;
     if (!principal) {
       const auto generation = cache != nullptr ? cache->Generation() : 0;
-      principal = co_await db.Run([&id](db::Tx& tx) { return Authenticate(tx, *id); });
+      principal = co_await db.Read([&id](db::Tx& tx) { return Authenticate(tx, *id); });
       if (!principal) throw DomainError(ErrorCode::kUnauthorized, "Unknown or revoked key");
       if (cache != nullptr) cache->Put(id->hash, *principal, generation);
     }

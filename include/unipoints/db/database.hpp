@@ -48,7 +48,7 @@ class PooledConnection {
 // One database transaction, handed to the work function.
 class Tx {
  public:
-  Tx(PooledConnection& conn, pqxx::work& work) : conn_(conn), work_(work) {}
+  Tx(PooledConnection& conn, pqxx::transaction_base& work) : conn_(conn), work_(work) {}
 
   template <typename... Args>
   pqxx::result Exec(const Query& q, Args&&... args) {
@@ -62,11 +62,11 @@ class Tx {
     if (r.empty()) return std::nullopt;
     return r[0];
   }
-  pqxx::work& work() { return work_; }
+  pqxx::transaction_base& work() { return work_; }
 
  private:
   PooledConnection& conn_;
-  pqxx::work& work_;
+  pqxx::transaction_base& work_;
 };
 
 // A value that may be SQL NULL, for exec_prepared (libpqxx 6.4 binds a null char pointer as NULL).
@@ -110,6 +110,12 @@ class Database {
   // The same on the pool's threads; the awaiting coroutine resumes on its own executor.
   template <typename F>
   auto Run(F work) -> boost::asio::awaitable<std::invoke_result_t<F&, Tx&>>;
+  // For reads of one statement (each statement is its own snapshot): no BEGIN and COMMIT round
+  // trips. Retried on a broken connection. Never for writes.
+  template <typename F>
+  auto ReadSync(F&& work) -> std::invoke_result_t<F&, Tx&>;
+  template <typename F>
+  auto Read(F work) -> boost::asio::awaitable<std::invoke_result_t<F&, Tx&>>;
 
   // Runs `work()` (which opens its own transactions with RunSync: a job of many transactions) on
   // the pool's threads; the awaiting coroutine resumes on its own executor with the result.
@@ -188,6 +194,27 @@ auto Database::RunSync(F&& work) -> std::invoke_result_t<F&, Tx&> {
     }
     BackoffBeforeRetry(attempt);
   }
+}
+
+template <typename F>
+auto Database::ReadSync(F&& work) -> std::invoke_result_t<F&, Tx&> {
+  for (int attempt = 0;; ++attempt) {
+    Lease lease = Acquire();
+    try {
+      pqxx::nontransaction n((*lease).conn());
+      Tx tx(*lease, n);
+      return work(tx);
+    } catch (const pqxx::broken_connection& e) {
+      lease.Discard();
+      if (attempt >= config_.tx_max_retries) ThrowUnavailable(e.what());
+    }
+    BackoffBeforeRetry(attempt);
+  }
+}
+
+template <typename F>
+auto Database::Read(F work) -> boost::asio::awaitable<std::invoke_result_t<F&, Tx&>> {
+  return Offload([this, work = std::move(work)]() mutable { return ReadSync(work); });
 }
 
 template <typename F>
