@@ -101,6 +101,7 @@ int Serve(const std::vector<std::string>& args) {
   {
     tenancy::KeyCache key_cache(db, config);
     app::Scheduler scheduler(db, config, clock);
+    earning::AccrualCommitter committer(db, config, clock, rule_cache, metrics);
     app::Wiring wiring{db,
                        config,
                        clock,
@@ -110,13 +111,16 @@ int Serve(const std::vector<std::string>& args) {
                        [&server_ptr] { return server_ptr != nullptr && server_ptr->stopping(); },
                        settable_clock.get(),
                        &scheduler,
-                       &key_cache};
+                       &key_cache,
+                       &committer};
     app::RegisterAllRoutes(router, wiring);
     http::Server server(config, router, tenancy::MakeAuthenticator(db, config, &key_cache), metrics);
     server_ptr = &server;
     key_cache.Start();
     scheduler.Start();
+    committer.Start();
     server.Run();
+    committer.Stop();
     server_ptr = nullptr;
   }
   db.Stop();

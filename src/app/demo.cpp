@@ -6,7 +6,7 @@
 #include <tuple>
 
 #include "unipoints/core/error.hpp"
-#include "unipoints/earning/accrual_service.hpp"
+#include "unipoints/earning/accrual_batch.hpp"
 #include "unipoints/earning/rules.hpp"
 #include "unipoints/lots/tiers.hpp"
 #include "unipoints/members/members_service.hpp"
@@ -184,7 +184,9 @@ json SeedDemo(db::Database& db, const config::Config& config, const std::string&
         in.amount_minor = amount;
         in.occurred_at = now - std::chrono::hours(24);
         in.canonical = {{"event_id", in.event_id}};
-        earning::ApplyAccrual(tx, who, earning::PrepareAccrual(tx, who, in, rule_cache), now);
+        const earning::AccrualItem item{who, std::move(in)};
+        const earning::AccrualItem* one = &item;
+        earning::ApplyAccruals(tx, std::span(&one, 1), rule_cache, now);
       };
       post(telecom, "data", 12345);
       post(retail, "purchase", 8800);

@@ -3,9 +3,6 @@
 #include "earning_store.hpp"
 #include "unipoints/core/card_number.hpp"
 #include "unipoints/core/error.hpp"
-#include "unipoints/lots/lots_service.hpp"
-#include "unipoints/lots/tiers.hpp"
-#include "unipoints/members/members_service.hpp"
 
 namespace unipoints::earning {
 namespace {
@@ -57,64 +54,10 @@ std::shared_ptr<const RuleSet> RuleCache::Get(std::int64_t tenant_id, std::int64
   return parsed;
 }
 
-PreparedAccrual PrepareAccrual(db::Tx& tx, const tenancy::Principal& who, AccrualInput input,
-                               RuleCache& cache) {
-  PreparedAccrual p;
-  const auto tenant = who.tenant_id;
-  // Lock the member: accruals, redemptions and reversals of one member are serialised on it.
-  auto ref = input.card_no ? members::MemberService::ByCard(tx, tenant, *input.card_no, true)
-                           : members::MemberService::ById(tx, tenant, *input.member_id, true);
-  p.member_id = ref.member_id;
-  if (input.points) {
-    p.points = *input.points;
-    p.point_type = input.point_type.value_or("bonus");
-  } else {
-    auto version =
-        tx.ExecOne(store::kVersionAt, tenant, *who.partner_id, core::FormatRfc3339(input.occurred_at));
-    if (!version) {
-      throw DomainError(ErrorCode::kNoEarningRules,
-                        "Partner " + who.partner_code + " has no earning rules in force at " +
-                            core::FormatRfc3339(input.occurred_at),
-                        {{"occurred_at", "no earning rules in force"}});
-    }
-    const int version_no = (*version)[0].as<int>();
-    auto rules = cache.Get(tenant, *who.partner_id, version_no, (*version)[1].as<std::string>());
-    // The multiplier of the tier the member held when the event occurred.
-    const auto tier = lots::TierAt(tx, tenant, ref, input.occurred_at);
-    auto priced = PriceAmount(*rules, *input.category, *input.amount_minor, tier, input.occurred_at);
-    p.points = priced.points;
-    p.point_type = input.point_type.value_or(priced.point_type);
-    p.rule_version = version_no;
-    p.multiplier = priced.multiplier.ToString();
-  }
-  p.input = std::move(input);
-  return p;
-}
-
-json ApplyAccrual(db::Tx& tx, const tenancy::Principal& who, const PreparedAccrual& p, core::Instant now) {
-  const auto tenant = who.tenant_id;
-  const auto& in = p.input;
-  std::optional<std::string> amount =
-      in.amount_minor ? std::optional(std::to_string(*in.amount_minor)) : std::nullopt;
-  std::optional<std::string> version =
-      p.rule_version ? std::optional(std::to_string(*p.rule_version)) : std::nullopt;
-  auto row = tx.Exec(store::kInsertAccrual, tenant, *who.partner_id, in.event_id, p.member_id,
-                     db::Nullable(in.card_no), db::Nullable(in.category), db::Nullable(amount), p.points,
-                     p.point_type, db::Nullable(version), db::Nullable(p.multiplier),
-                     core::FormatRfc3339(in.occurred_at));
-  const auto accrual_id = row[0][0].as<std::int64_t>();
-  json out = {{"accrual_id", accrual_id}, {"event_id", in.event_id},    {"member_id", p.member_id},
-              {"points", p.points},       {"point_type", p.point_type}, {"partner", who.partner_code}};
-  out["rule_version"] = p.rule_version ? json(*p.rule_version) : json(nullptr);
-  out["expires_at"] = nullptr;
-  if (p.points > 0) {
-    lots::Credit credit{tenant,   p.member_id,    *who.partner_id, p.point_type,
-                        p.points, in.occurred_at, accrual_id,      "accrual:" + std::to_string(accrual_id)};
-    auto result = lots::CreditPoints(tx, credit);
-    if (result.expires_at) out["expires_at"] = core::FormatRfc3339(*result.expires_at);
-  }
-  out["balance"] = lots::Available(tx, tenant, p.member_id, now);
-  return out;
+std::shared_ptr<const RuleSet> RuleCache::Find(std::int64_t tenant_id, std::int64_t partner_id, int version) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(std::make_tuple(tenant_id, partner_id, version));
+  return it == entries_.end() ? nullptr : it->second;
 }
 
 json PutRules(db::Tx& tx, std::int64_t tenant_id, std::int64_t partner_id, const std::string& partner_code,

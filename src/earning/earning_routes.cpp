@@ -1,7 +1,9 @@
 #include "unipoints/earning/earning_routes.hpp"
 
 #include "unipoints/core/error.hpp"
+#include "unipoints/earning/accrual_batch.hpp"
 #include "unipoints/earning/accrual_service.hpp"
+#include "unipoints/earning/group_commit.hpp"
 #include "unipoints/http/fields.hpp"
 #include "unipoints/http/idempotent.hpp"
 #include "unipoints/http/problem.hpp"
@@ -19,11 +21,7 @@ using nlohmann::json;
 using tenancy::Role;
 
 // Events of a batch applied per database transaction.
-constexpr std::size_t kBatchChunk = 500;
-
-db::IdempotencyKey AccrualKey(const tenancy::Principal& who, const AccrualInput& in) {
-  return {who.tenant_id, who.IdScope(), "accrual", in.event_id, http::RequestHash(in.canonical)};
-}
+constexpr std::size_t kBatchChunk = 1000;
 
 json RejectedResult(const std::string& event_id, const json& problem) {
   json error = {{"code", problem.value("code", "rejected")}, {"detail", problem.value("detail", "")}};
@@ -42,7 +40,8 @@ tenancy::Partner PathPartner(db::Tx& tx, const tenancy::Principal& who, const st
 }  // namespace
 
 void RegisterEarningRoutes(http::Router& router, db::Database& db, const config::Config& config,
-                           const core::Clock& clock, http::Metrics& metrics, RuleCache& rule_cache) {
+                           const core::Clock& clock, http::Metrics& metrics, RuleCache& rule_cache,
+                           AccrualCommitter* committer) {
   router.Add(verb::put, "/v1/partners/{code}/earning-rules", {Role::kAdmin},
              "Publish a new effective-dated version of a partner's earning rules",
              [&db, &clock](http::Request& req) -> asio::awaitable<http::Response> {
@@ -77,24 +76,31 @@ void RegisterEarningRoutes(http::Router& router, db::Database& db, const config:
              });
 
   router.Add(
-      verb::post, "/v1/accruals", {Role::kPartner}, "Post one accrual (idempotent on event_id)",
-      [&db, &clock, &metrics, &rule_cache](http::Request& req) -> asio::awaitable<http::Response> {
+      verb::post, "/v1/accruals", {Role::kPartner},
+      "Post one accrual (idempotent on event_id); concurrent ones share a transaction (group commit)",
+      [&db, &clock, &metrics, &rule_cache, committer](http::Request& req) -> asio::awaitable<http::Response> {
         auto body = http::ParseJsonObject(req);
         http::Fields f(body);
         auto input = ParseAccrual(body, f, clock.Now());
         f.Done();
-        const auto who = req.who();
-        auto key = AccrualKey(who, input);
-        auto res = co_await http::RunIdempotent(db, key, [&who, &input, &clock, &rule_cache](db::Tx& tx) {
-          auto prepared = PrepareAccrual(tx, who, input, rule_cache);
-          return db::StoredAnswer{201, ApplyAccrual(tx, who, prepared, clock.Now())};
-        });
-        const bool replay = !res.headers.empty() && res.headers.back().first == "Idempotent-Replay";
+        AccrualItem item{req.who(), std::move(input)};
+        AccrualOutcome outcome;
+        if (committer != nullptr) {
+          outcome = co_await committer->Submit(std::move(item));
+        } else {
+          auto outcomes = co_await db.Offload([&] {
+            const AccrualItem* one = &item;
+            return ApplyAccrualsIsolated(db, std::span(&one, 1), rule_cache, clock);
+          });
+          outcome = std::move(outcomes.front());
+          if (outcome.error) std::rethrow_exception(outcome.error);
+        }
+        const auto status = outcome.answer.status;
         metrics.Add("unipoints_accruals_total",
-                    replay ? "result=\"duplicate\""
-                           : (res.status == status::created ? "result=\"created\"" : "result=\"rejected\""),
+                    outcome.replay ? "result=\"duplicate\""
+                                   : (status == 201 ? "result=\"created\"" : "result=\"rejected\""),
                     1);
-        co_return res;
+        co_return http::ToResponse(outcome.answer, outcome.replay);
       });
 
   router.Add(
@@ -113,7 +119,8 @@ void RegisterEarningRoutes(http::Router& router, db::Database& db, const config:
         const auto who = req.who();
         const auto now = clock.Now();
         std::vector<json> results(events->size());
-        std::vector<std::pair<std::size_t, AccrualInput>> valid;
+        std::vector<AccrualItem> valid;
+        std::vector<std::size_t> positions;
         for (std::size_t i = 0; i < events->size(); ++i) {
           const auto& ev = (*events)[i];
           http::Fields f(ev, "events[" + std::to_string(i) + "]");
@@ -129,42 +136,30 @@ void RegisterEarningRoutes(http::Router& router, db::Database& db, const config:
                                       errors.front().field + ": " + errors.front().message, errors));
             continue;
           }
-          valid.emplace_back(i, std::move(input));
+          valid.push_back(AccrualItem{who, std::move(input)});
+          positions.push_back(i);
         }
+        std::vector<const AccrualItem*> items;
+        for (const auto& item : valid) items.push_back(&item);
         std::int64_t created = 0, duplicate = 0, rejected = 0;
-        for (std::size_t start = 0; start < valid.size(); start += kBatchChunk) {
-          const auto end = std::min(valid.size(), start + kBatchChunk);
-          auto chunk = co_await db.Run([&, start, end](db::Tx& tx) {
-            std::vector<std::pair<db::StoredAnswer, bool>> answers;
-            for (std::size_t k = start; k < end; ++k) {
-              const auto& input = valid[k].second;
-              try {
-                // PrepareAccrual writes nothing before it may refuse, so a refusal is recorded
-                // as this event's answer and the transaction goes on with the next event.
-                answers.push_back(http::RunIdempotentSync(tx, AccrualKey(who, input), [&](db::Tx& t) {
-                  auto prepared = PrepareAccrual(t, who, input, rule_cache);
-                  return db::StoredAnswer{201, ApplyAccrual(t, who, prepared, clock.Now())};
-                }));
-              } catch (const DomainError& e) {  // not processed: the id used with another body, ...
-                answers.push_back(
-                    {db::StoredAnswer{core::Describe(e.code()).http_status, http::ProblemBody(e)}, false});
-              }
-            }
-            return answers;
-          });
-          for (std::size_t k = start; k < end; ++k) {
-            const auto& [answer, replay] = chunk[k - start];
-            const auto& input = valid[k].second;
-            auto& out = results[valid[k].first];
-            if (answer.status == 201) {
+        for (std::size_t start = 0; start < items.size(); start += kBatchChunk) {
+          const auto chunk = std::span(items).subspan(start, std::min(kBatchChunk, items.size() - start));
+          auto outcomes =
+              co_await db.Offload([&] { return ApplyAccrualsIsolated(db, chunk, rule_cache, clock); });
+          for (std::size_t k = 0; k < outcomes.size(); ++k) {
+            const auto& outcome = outcomes[k];
+            if (outcome.error) std::rethrow_exception(outcome.error);
+            const auto& input = valid[start + k].input;
+            auto& out = results[positions[start + k]];
+            if (outcome.answer.status == 201) {
               out = {{"event_id", input.event_id},
-                     {"status", replay ? "duplicate" : "created"},
-                     {"points", answer.body["points"]},
-                     {"accrual_id", answer.body["accrual_id"]}};
-              (replay ? duplicate : created) += 1;
+                     {"status", outcome.replay ? "duplicate" : "created"},
+                     {"points", outcome.answer.body["points"]},
+                     {"accrual_id", outcome.answer.body["accrual_id"]}};
+              (outcome.replay ? duplicate : created) += 1;
             } else {
-              out = RejectedResult(input.event_id, answer.body);
-              if (replay) out["replay"] = true;
+              out = RejectedResult(input.event_id, outcome.answer.body);
+              if (outcome.replay) out["replay"] = true;
               ++rejected;
             }
           }

@@ -215,13 +215,6 @@ inline constexpr db::Query kDueRegrades{
     "                      AND j.kind = 'regrade' AND j.status = 'done'), '-infinity'::timestamptz)"
     " ORDER BY tp.tenant_id, b.at"};
 
-inline constexpr db::Query kTierAt{
-    "tier_at",
-    "SELECT coalesce((SELECT h.to_tier FROM member_tier_history h WHERE h.tenant_id = $1 AND h.member_id = $2"
-    "                 AND h.at <= $3::timestamptz ORDER BY h.at DESC, h.id DESC LIMIT 1),"
-    "                (SELECT h.from_tier FROM member_tier_history h WHERE h.tenant_id = $1 AND h.member_id = "
-    "$2"
-    "                 ORDER BY h.at, h.id LIMIT 1), $4)"};
 inline constexpr db::Query kTierHistory{
     "tier_history",
     "SELECT h.id, (extract(epoch FROM h.at) * 1000000)::bigint, h.from_tier, h.to_tier, h.qualifying_points,"

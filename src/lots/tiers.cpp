@@ -73,12 +73,6 @@ json GetTiers(db::Tx& tx, std::int64_t tenant_id) {
           {"updated_at", Instant((*row)[3])}};
 }
 
-std::string TierAt(db::Tx& tx, std::int64_t tenant_id, const members::MemberRef& member, core::Instant at) {
-  if (!member.tier_since || *member.tier_since <= at) return member.tier;
-  return tx.Exec(store::kTierAt, tenant_id, member.member_id, core::FormatRfc3339(at), member.tier)[0][0]
-      .as<std::string>();
-}
-
 json TierHistory(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id,
                  std::optional<std::int64_t> after, int limit) {
   auto member = tx.ExecOne(store::kMemberTier, tenant_id, member_id);

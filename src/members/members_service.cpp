@@ -164,18 +164,7 @@ MemberRef MemberService::ByCard(db::Tx& tx, std::int64_t tenant_id, const std::s
                 (*row)[2].as<std::string>(),  card_no,
                 (*row)[3].as<std::string>(),  std::nullopt};
   if (!(*row)[4].is_null()) ref.tier_since = core::FromUnixMicros((*row)[4].as<std::int64_t>());
-  if (*ref.card_status == "lost") {
-    throw DomainError(ErrorCode::kCardLost, "Card " + card_no + " was reported lost",
-                      {{"card_no", "card is lost"}});
-  }
-  if (*ref.card_status != "active") {
-    throw DomainError(ErrorCode::kCardNotActive, "Card " + card_no + " is " + *ref.card_status,
-                      {{"card_no", "card is " + *ref.card_status}});
-  }
-  if (ref.status != "active") {
-    throw DomainError(ErrorCode::kMemberInactive, "The member is " + ref.status,
-                      {{"card_no", "member is " + ref.status}});
-  }
+  RequireUsable(ref);
   return ref;
 }
 
@@ -189,11 +178,27 @@ MemberRef MemberService::ById(db::Tx& tx, std::int64_t tenant_id, std::int64_t m
       member_id,   (*row)[1].as<std::string>(), (*row)[2].as<std::string>(), std::nullopt, std::nullopt,
       std::nullopt};
   if (!(*row)[4].is_null()) ref.tier_since = core::FromUnixMicros((*row)[4].as<std::int64_t>());
-  if (ref.status != "active") {
-    throw DomainError(ErrorCode::kMemberInactive, "The member is " + ref.status,
-                      {{"member_id", "member is " + ref.status}});
-  }
+  RequireUsable(ref);
   return ref;
+}
+
+void MemberService::RequireUsable(const MemberRef& ref) {
+  if (ref.card_no && ref.card_status) {
+    const auto& card_no = *ref.card_no;
+    if (*ref.card_status == "lost") {
+      throw DomainError(ErrorCode::kCardLost, "Card " + card_no + " was reported lost",
+                        {{"card_no", "card is lost"}});
+    }
+    if (*ref.card_status != "active") {
+      throw DomainError(ErrorCode::kCardNotActive, "Card " + card_no + " is " + *ref.card_status,
+                        {{"card_no", "card is " + *ref.card_status}});
+    }
+  }
+  if (ref.status != "active") {
+    const char* field = ref.card_no ? "card_no" : "member_id";
+    throw DomainError(ErrorCode::kMemberInactive, "The member is " + ref.status,
+                      {{field, "member is " + ref.status}});
+  }
 }
 
 void MemberService::LockAny(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id) {

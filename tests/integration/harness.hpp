@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -14,6 +15,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -241,6 +243,24 @@ class IntegrationTest : public ::testing::Test {
   std::unique_ptr<HttpClient> NewClient() const;
 
   // Unique within the run: "<prefix><n>".
+  // Runs `body(thread_index, client)` on `threads` threads, each with its own connection, released
+  // together.
+  template <typename Body>
+  void Parallel(int threads, Body body) const {
+    std::vector<std::unique_ptr<HttpClient>> clients;
+    for (int i = 0; i < threads; ++i) clients.push_back(NewClient());
+    std::vector<std::thread> pool;
+    std::atomic<int> ready{0};
+    for (int i = 0; i < threads; ++i) {
+      pool.emplace_back([&, i] {
+        ++ready;
+        while (ready.load() < threads) std::this_thread::yield();
+        body(i, *clients[i]);
+      });
+    }
+    for (auto& t : pool) t.join();
+  }
+
   static std::string Unique(std::string_view prefix);
   // A random 18-character identity number (letters and digits).
   static std::string NewIdNumber();

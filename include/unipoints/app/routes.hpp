@@ -8,6 +8,7 @@
 #include "unipoints/core/time.hpp"
 #include "unipoints/db/database.hpp"
 #include "unipoints/earning/accrual_service.hpp"
+#include "unipoints/earning/group_commit.hpp"
 #include "unipoints/http/metrics.hpp"
 #include "unipoints/http/router.hpp"
 #include "unipoints/members/members_service.hpp"
@@ -26,6 +27,7 @@ struct Wiring {
   core::SettableClock* settable_clock = nullptr;  // set when config.clock == "settable"
   Scheduler* scheduler = nullptr;
   tenancy::KeyCache* key_cache = nullptr;
+  earning::AccrualCommitter* committer = nullptr;  // group commit of single accruals
 };
 
 void RegisterAllRoutes(http::Router& router, const Wiring& w);

@@ -47,6 +47,13 @@ struct Config {
   // Revocations empty every process's cache at once (LISTEN unipoints_keys).
   std::int64_t key_cache_ttl_ms = 60000;
 
+  // Group commit of single accruals: concurrent POST /v1/accruals are gathered into one
+  // transaction of at most group_commit_max_events, waiting at most group_commit_window_us after
+  // the first one arrived (0: take what is queued at once), on group_commit_writers connections.
+  int group_commit_max_events = 256;
+  std::int64_t group_commit_window_us = 1000;
+  int group_commit_writers = 4;
+
   int max_batch_events = 10000;
   int max_list_limit = 1000;
 };

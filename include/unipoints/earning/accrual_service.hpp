@@ -1,6 +1,7 @@
 #pragma once
 // Accruals: an event from a partner becomes points for a member, priced by the partner's earning
-// rules in force at occurred_at (or posted directly), written as an accrual, a lot and a ledger entry.
+// rules in force at occurred_at (or posted directly), written as an accrual, a lot and a ledger entry
+// (accrual_batch.hpp applies them).
 
 #include <cstdint>
 #include <map>
@@ -39,15 +40,6 @@ struct AccrualInput {
 // Reads and validates one event (all field errors into `f`).
 AccrualInput ParseAccrual(const nlohmann::json& event, http::Fields& f, core::Instant now);
 
-struct PreparedAccrual {
-  AccrualInput input;
-  std::int64_t member_id = 0;
-  std::int64_t points = 0;
-  std::string point_type;
-  std::optional<int> rule_version;
-  std::optional<std::string> multiplier;
-};
-
 // Parsed rule versions by (tenant, partner, version). Versions are never edited, so an entry
 // never goes stale; the cache only bounds its size.
 class RuleCache {
@@ -55,20 +47,14 @@ class RuleCache {
   explicit RuleCache(std::size_t max_entries = 10000) : max_entries_(max_entries) {}
   std::shared_ptr<const RuleSet> Get(std::int64_t tenant_id, std::int64_t partner_id, int version,
                                      const std::string& body_json);
+  // The cached version, or nullptr.
+  std::shared_ptr<const RuleSet> Find(std::int64_t tenant_id, std::int64_t partner_id, int version);
 
  private:
   std::size_t max_entries_;
   std::mutex mu_;
   std::map<std::tuple<std::int64_t, std::int64_t, int>, std::shared_ptr<const RuleSet>> entries_;
 };
-
-// Phase 1 reads and checks (card, member, rules) and may throw a 422 DomainError; it writes
-// nothing, so a batch can record the refusal and go on in the same transaction.
-PreparedAccrual PrepareAccrual(db::Tx& tx, const tenancy::Principal& who, AccrualInput input,
-                               RuleCache& rules);
-// Phase 2 writes the accrual, lot, ledger entry and balance; returns the 201 answer body.
-nlohmann::json ApplyAccrual(db::Tx& tx, const tenancy::Principal& who, const PreparedAccrual& p,
-                            core::Instant now);
 
 // Earning-rule versions of a partner.
 nlohmann::json PutRules(db::Tx& tx, std::int64_t tenant_id, std::int64_t partner_id,

@@ -21,9 +21,6 @@ nlohmann::json PutTiers(db::Tx& tx, std::int64_t tenant_id, const nlohmann::json
 // The scheme, or {levels: [], ...} when none is set.
 nlohmann::json GetTiers(db::Tx& tx, std::int64_t tenant_id);
 
-// The tier the member held at `at`: the current one unless it changed after `at`.
-std::string TierAt(db::Tx& tx, std::int64_t tenant_id, const members::MemberRef& member, core::Instant at);
-
 // {tier, tier_since, items:[{id, at, from, to, qualifying_points, job_id}], next}, newest first.
 nlohmann::json TierHistory(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id,
                            std::optional<std::int64_t> after, int limit);

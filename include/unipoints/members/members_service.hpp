@@ -53,6 +53,8 @@ class MemberService {
   // For accrual and redemption. Throw 422 unknown_card / unknown_member.
   static MemberRef ByCard(db::Tx& tx, std::int64_t tenant_id, const std::string& card_no, bool lock);
   static MemberRef ById(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, bool lock);
+  // 422 card_lost / card_not_active (when the ref came by card) or member_inactive.
+  static void RequireUsable(const MemberRef& ref);
   // Locks the member row whatever the member's status (cancellations, reversals); 404 if unknown.
   static void LockAny(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id);
   // 404 unless the member exists in the tenant.

@@ -10,25 +10,7 @@
 namespace unipoints::testing {
 namespace {
 
-class ConcurrencyTest : public IntegrationTest {
- protected:
-  // Runs `body(thread_index, client)` on `threads` threads, each with its own connection.
-  template <typename Body>
-  void Parallel(int threads, Body body) {
-    std::vector<std::unique_ptr<HttpClient>> clients;
-    for (int i = 0; i < threads; ++i) clients.push_back(NewClient());
-    std::vector<std::thread> pool;
-    std::atomic<int> ready{0};
-    for (int i = 0; i < threads; ++i) {
-      pool.emplace_back([&, i] {
-        ++ready;
-        while (ready.load() < threads) std::this_thread::yield();
-        body(i, *clients[i]);
-      });
-    }
-    for (auto& t : pool) t.join();
-  }
-};
+class ConcurrencyTest : public IntegrationTest {};
 
 TEST_F(ConcurrencyTest, ParallelAccrualsOnOneMemberLoseNothing) {
   auto a = CreateAlliance();

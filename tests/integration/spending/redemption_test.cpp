@@ -142,24 +142,6 @@ class RedemptionBase : public IntegrationTest {
     auto r = server().RunCli({"verify"});
     EXPECT_EQ(r.exit_code, 0) << "unipoints verify failed:\n" << r.out << r.err;
   }
-
-  // Runs `body(thread_index, client)` on `threads` threads, each with its own connection, released
-  // together.
-  template <typename Fn>
-  void Parallel(int threads, Fn body) {
-    std::vector<std::unique_ptr<HttpClient>> clients;
-    for (int i = 0; i < threads; ++i) clients.push_back(NewClient());
-    std::vector<std::thread> pool;
-    std::atomic<int> ready{0};
-    for (int i = 0; i < threads; ++i) {
-      pool.emplace_back([&, i] {
-        ++ready;
-        while (ready.load() < threads) std::this_thread::yield();
-        body(i, *clients[i]);
-      });
-    }
-    for (auto& t : pool) t.join();
-  }
 };
 
 class RedemptionTest : public RedemptionBase {};

@@ -25,23 +25,6 @@ class TransferTest : public IntegrationTest {
     ASSERT_EQ(r.status, 201) << r;
   }
 
-  // Runs `body(thread_index, client)` on `threads` threads, each with its own connection, released together.
-  template <typename Body>
-  void Parallel(int threads, Body body) {
-    std::vector<std::unique_ptr<HttpClient>> clients;
-    for (int i = 0; i < threads; ++i) clients.push_back(NewClient());
-    std::vector<std::thread> pool;
-    std::atomic<int> ready{0};
-    for (int i = 0; i < threads; ++i) {
-      pool.emplace_back([&, i] {
-        ++ready;
-        while (ready.load() < threads) std::this_thread::yield();
-        body(i, *clients[i]);
-      });
-    }
-    for (auto& t : pool) t.join();
-  }
-
   void ExpectVerifyPasses() {
     auto r = server().RunCli({"verify"});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
