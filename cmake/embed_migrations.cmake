@@ -6,6 +6,7 @@ set(body "")
 foreach(f IN LISTS files)
   get_filename_component(name "${f}" NAME_WE)
   string(REGEX MATCH "^[0-9]+" version "${name}")
+  string(REGEX REPLACE "^0+([0-9])" "\\1" version "${version}")  # 0008 is no C++ octal literal
   file(READ "${f}" sql)
   string(APPEND body "  {${version}, \"${name}\", R\"__SQL__(${sql})__SQL__\"},\n")
 endforeach()

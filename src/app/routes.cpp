@@ -2,6 +2,7 @@
 
 #include "unipoints/earning/earning_routes.hpp"
 #include "unipoints/earning/reversal_routes.hpp"
+#include "unipoints/feeds/feed_routes.hpp"
 #include "unipoints/http/ops_routes.hpp"
 #include "unipoints/lots/job_routes.hpp"
 #include "unipoints/lots/lots_routes.hpp"
@@ -19,6 +20,7 @@ void RegisterAllRoutes(http::Router& router, const Wiring& w) {
   members::RegisterMemberRoutes(router, w.db, w.members, w.config.max_list_limit);
   earning::RegisterEarningRoutes(router, w.db, w.config, w.clock, w.metrics, w.rule_cache, w.committer);
   earning::RegisterReversalRoutes(router, w.db, w.clock);
+  feeds::RegisterFeedRoutes(router, w.db, w.config, w.clock, w.metrics, w.rule_cache);
   lots::RegisterLotRoutes(router, w.db, w.clock, w.config.max_list_limit);
   spending::RegisterRedemptionRoutes(router, w.db, w.config, w.clock);
   spending::RegisterTransferRoutes(router, w.db, w.clock);

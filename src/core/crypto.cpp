@@ -46,6 +46,32 @@ std::string Sha256Hex(std::string_view data) {
   return ToHex(md, len);
 }
 
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1) {
+    EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+    throw std::runtime_error("SHA-256 failed");
+  }
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+
+void Sha256::Update(std::string_view data) {
+  if (EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size()) != 1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+}
+
+std::string Sha256::HexSoFar() const {
+  EVP_MD_CTX* copy = EVP_MD_CTX_new();
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  const bool ok = copy != nullptr && EVP_MD_CTX_copy_ex(copy, static_cast<EVP_MD_CTX*>(ctx_)) == 1 &&
+                  EVP_DigestFinal_ex(copy, md, &len) == 1;
+  EVP_MD_CTX_free(copy);
+  if (!ok) throw std::runtime_error("SHA-256 failed");
+  return ToHex(md, len);
+}
+
 std::string HmacSha256Hex(std::string_view key_hex, std::string_view data) {
   auto key = FromHex(key_hex);
   unsigned char md[EVP_MAX_MD_SIZE];

@@ -48,6 +48,10 @@ const ErrorInfo& Describe(ErrorCode code) {
   static const ErrorInfo kEarlierPeriodOpen{"earlier_period_open", 409, "An earlier period is still a draft"};
   static const ErrorInfo kNoTierScheme{"no_tier_scheme", 409,
                                        "The tenant has no tier scheme (PUT /v1/tiers)"};
+  static const ErrorInfo kFeedInProgress{"feed_in_progress", 409,
+                                         "This Feed-Id is being posted by another request"};
+  static const ErrorInfo kFeedMismatch{"feed_mismatch", 409,
+                                       "The body does not begin with what this Feed-Id already applied"};
   static const ErrorInfo kUnavailable{"service_unavailable", 503, "The database is unavailable"};
   static const ErrorInfo kInternal{"internal_error", 500, "Internal error"};
   switch (code) {
@@ -133,6 +137,10 @@ const ErrorInfo& Describe(ErrorCode code) {
       return kEarlierPeriodOpen;
     case ErrorCode::kNoTierScheme:
       return kNoTierScheme;
+    case ErrorCode::kFeedInProgress:
+      return kFeedInProgress;
+    case ErrorCode::kFeedMismatch:
+      return kFeedMismatch;
     case ErrorCode::kServiceUnavailable:
       return kUnavailable;
     case ErrorCode::kInternal:

@@ -63,6 +63,32 @@ Response JsonResponse(boost::beast::http::status status, const nlohmann::json& b
   return r;
 }
 
+nlohmann::json ParseJsonText(std::string_view text) {
+  nlohmann::json body;
+  // Nesting is bounded while parsing: the library's copy, dump and compare recurse per level.
+  bool too_deep = false;
+  auto limit_depth = [&too_deep](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    if (depth > kMaxJsonDepth) {
+      too_deep = true;
+      throw std::length_error("too deep");
+    }
+    return true;
+  };
+  try {
+    body = nlohmann::json::parse(text, limit_depth);
+  } catch (const std::length_error&) {
+    if (!too_deep) throw;
+    throw core::DomainError(core::ErrorCode::kMalformedJson,
+                            "The body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels",
+                            {{"body", "nested too deeply"}});
+  } catch (const nlohmann::json::parse_error& e) {
+    std::string msg = e.what();
+    throw core::DomainError(core::ErrorCode::kMalformedJson, "The body is not valid UTF-8 JSON: " + msg,
+                            {{"body", "invalid JSON at byte " + std::to_string(e.byte)}});
+  }
+  return body;
+}
+
 nlohmann::json ParseJsonObject(const Request& req) {
   auto ct = req.Header("Content-Type");
   std::string type(ct.substr(0, ct.find(';')));
@@ -76,28 +102,7 @@ nlohmann::json ParseJsonObject(const Request& req) {
                             "Send the body as application/json, not '" + std::string(ct) + "'",
                             {{"Content-Type", "must be application/json"}});
   }
-  nlohmann::json body;
-  // Nesting is bounded while parsing: the library's copy, dump and compare recurse per level.
-  bool too_deep = false;
-  auto limit_depth = [&too_deep](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
-    if (depth > kMaxJsonDepth) {
-      too_deep = true;
-      throw std::length_error("too deep");
-    }
-    return true;
-  };
-  try {
-    body = nlohmann::json::parse(req.raw.body(), limit_depth);
-  } catch (const std::length_error&) {
-    if (!too_deep) throw;
-    throw core::DomainError(core::ErrorCode::kMalformedJson,
-                            "The body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels",
-                            {{"body", "nested too deeply"}});
-  } catch (const nlohmann::json::parse_error& e) {
-    std::string msg = e.what();
-    throw core::DomainError(core::ErrorCode::kMalformedJson, "The body is not valid UTF-8 JSON: " + msg,
-                            {{"body", "invalid JSON at byte " + std::to_string(e.byte)}});
-  }
+  auto body = ParseJsonText(req.raw.body());
   if (!body.is_object()) {
     throw core::DomainError(core::ErrorCode::kMalformedJson, "The body must be a JSON object",
                             {{"body", "must be a JSON object"}});

@@ -33,6 +33,12 @@ void Router::Add(boost::beast::http::verb method, std::string pattern, std::vect
                           std::move(handler), std::move(segments)});
 }
 
+void Router::AddStreaming(boost::beast::http::verb method, std::string pattern,
+                          std::vector<tenancy::Role> roles, std::string summary, Handler handler) {
+  Add(method, std::move(pattern), std::move(roles), std::move(summary), std::move(handler));
+  routes_.back().streaming = true;
+}
+
 Match Router::Find(boost::beast::http::verb method, const std::string& path) const {
   Match result;
   if (path.empty() || path.front() != '/') return result;

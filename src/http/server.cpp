@@ -82,6 +82,54 @@ std::string NewRequestId() {
   return id;
 }
 
+// A streaming route's body, pulled from the connection as the handler asks for it.
+class ParserBodyReader : public BodyReader {
+ public:
+  ParserBodyReader(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                   bhttp::request_parser<bhttp::buffer_body>& parser, std::chrono::milliseconds timeout)
+      : stream_(stream), buffer_(buffer), parser_(parser), timeout_(timeout) {}
+
+  asio::awaitable<std::size_t> Read(char* out, std::size_t size) override {
+    if (failed_) throw BodyReadError("the body could not be read");
+    if (!continued_) {
+      continued_ = true;
+      // The client waits for this before sending a large body (curl does, for uploads).
+      if (beast::iequals(parser_.get()[bhttp::field::expect], "100-continue")) {
+        bhttp::response<bhttp::empty_body> go{bhttp::status::continue_, parser_.get().version()};
+        stream_.expires_after(timeout_);
+        auto [ec, n] = co_await bhttp::async_write(stream_, go, kTuple);
+        if (ec) Fail(ec);
+      }
+    }
+    while (!parser_.is_done()) {
+      parser_.get().body().data = out;
+      parser_.get().body().size = size;
+      stream_.expires_after(timeout_);
+      auto [ec, n] = co_await bhttp::async_read_some(stream_, buffer_, parser_, kTuple);
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) Fail(ec);
+      const auto got = size - parser_.get().body().size;
+      if (got > 0) co_return got;
+    }
+    co_return 0;
+  }
+
+  bool failed() const { return failed_; }
+
+ private:
+  void Fail(const beast::error_code& ec) {
+    failed_ = true;
+    throw BodyReadError("reading the body failed: " + ec.message());
+  }
+
+  beast::tcp_stream& stream_;
+  beast::flat_buffer& buffer_;
+  bhttp::request_parser<bhttp::buffer_body>& parser_;
+  std::chrono::milliseconds timeout_;
+  bool continued_ = false;
+  bool failed_ = false;
+};
+
 }  // namespace
 
 struct Server::Impl {
@@ -178,6 +226,18 @@ struct Server::Impl {
           std::chrono::milliseconds(buffer.size() > 0 ? config.read_timeout_ms : config.idle_timeout_ms));
       // Header first so an idle keep-alive wait uses the idle timeout and the rest the read timeout.
       auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+      if (!ec && IsStreaming(parser.get())) {
+        {
+          std::lock_guard lock(mu);
+          slot->busy = true;
+        }
+        if (!co_await Stream(stream, buffer, parser)) break;
+        {
+          std::lock_guard lock(mu);
+          slot->busy = false;
+        }
+        continue;
+      }
       if (!ec && !parser.is_done()) {
         stream.expires_after(std::chrono::milliseconds(config.read_timeout_ms));
         std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, kTuple);
@@ -232,6 +292,38 @@ struct Server::Impl {
     sessions.erase(slot);
   }
 
+  bool IsStreaming(const RawRequest& head) const {
+    std::string_view target = head.target();
+    auto path = Decode(target.substr(0, target.find('?')), false);
+    if (!path) return false;
+    auto match = router.Find(head.method(), *path);
+    return match.route != nullptr && match.route->streaming;
+  }
+
+  // A request to a streaming route: the handler reads the body through a BodyReader. The
+  // connection is kept only when the body was read to its end. Returns whether to go on.
+  asio::awaitable<bool> Stream(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                               bhttp::request_parser<bhttp::string_body>& header_parser) {
+    bhttp::request_parser<bhttp::buffer_body> parser(std::move(header_parser));
+    parser.body_limit(boost::none);
+    RawRequest head;
+    head.base() = parser.get().base();
+    ParserBodyReader reader(stream, buffer, parser, std::chrono::milliseconds(config.read_timeout_ms));
+    auto started = std::chrono::steady_clock::now();
+    std::string route_name = "unmatched";
+    std::string request_id;
+    Response res = co_await Handle(head, route_name, request_id, &reader);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const int status = static_cast<int>(res.status);
+    metrics.ObserveRequest(std::string(head.method_string()), route_name, status, seconds);
+    spdlog::info("{} {} {} {:.3f}ms id={}", std::string(head.method_string()),
+                 std::string(head.target().substr(0, 200)), status, seconds * 1000, request_id);
+    if (reader.failed()) co_return false;  // the client is gone or sent a broken body
+    const bool again = parser.is_done() && head.keep_alive() && !stopping;
+    if (!co_await Write(stream, res, again, head.version())) co_return false;
+    co_return again;
+  }
+
   asio::awaitable<bool> Write(beast::tcp_stream& stream, const Response& r, bool keep_alive,
                               unsigned version) {
     bhttp::response<bhttp::string_body> res{r.status, version};
@@ -246,16 +338,20 @@ struct Server::Impl {
     co_return !ec;
   }
 
-  asio::awaitable<Response> Handle(const RawRequest& raw, std::string& route_name, std::string& request_id) {
+  asio::awaitable<Response> Handle(const RawRequest& raw, std::string& route_name, std::string& request_id,
+                                   BodyReader* body = nullptr) {
     auto incoming = raw["X-Request-Id"];
     request_id = SafeRequestId(incoming) ? std::string(incoming) : NewRequestId();
     Response res;
     try {
-      res = co_await Dispatch(raw, route_name, request_id);
+      res = co_await Dispatch(raw, route_name, request_id, body);
     } catch (const core::DomainError& e) {
       res = Problem(e);
     } catch (const pqxx::broken_connection& e) {
       res = Problem(core::ErrorCode::kServiceUnavailable, "The database is unavailable");
+    } catch (const BodyReadError& e) {
+      res =
+          Problem(core::ErrorCode::kMalformedRequest, std::string("The body could not be read: ") + e.what());
     } catch (const std::exception& e) {
       spdlog::error("request {} failed: {}", request_id, e.what());
       res = Problem(core::ErrorCode::kInternal, "Internal error; quote request id " + request_id);
@@ -265,7 +361,7 @@ struct Server::Impl {
   }
 
   asio::awaitable<Response> Dispatch(const RawRequest& raw, std::string& route_name,
-                                     const std::string& request_id) {
+                                     const std::string& request_id, BodyReader* body) {
     std::string_view target = raw.target();
     auto qpos = target.find('?');
     auto path = Decode(target.substr(0, qpos), false);
@@ -276,7 +372,7 @@ struct Server::Impl {
       throw core::DomainError(core::ErrorCode::kMalformedRequest, "The path is not valid UTF-8 text",
                               {{"path", "must be UTF-8 without control characters"}});
     }
-    Request req{raw, std::move(*path), {}, {}, request_id, std::nullopt};
+    Request req{raw, std::move(*path), {}, {}, request_id, std::nullopt, body};
     if (qpos != std::string_view::npos) {
       std::string_view q = target.substr(qpos + 1);
       while (!q.empty()) {

@@ -54,6 +54,9 @@ struct Config {
   std::int64_t group_commit_window_us = 1000;
   int group_commit_writers = 4;
 
+  // Lines of a billing feed applied per transaction.
+  int feed_chunk_lines = 5000;
+
   int max_batch_events = 10000;
   int max_list_limit = 1000;
 };

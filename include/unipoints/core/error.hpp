@@ -58,6 +58,8 @@ enum class ErrorCode {
   kPeriodNotEnded,
   kEarlierPeriodOpen,
   kNoTierScheme,
+  kFeedInProgress,
+  kFeedMismatch,
   // 503 / 500
   kServiceUnavailable,
   kInternal,

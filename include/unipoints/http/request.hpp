@@ -4,11 +4,13 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -20,6 +22,20 @@ namespace unipoints::http {
 
 using RawRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
+// The body of a streaming route, read as the handler goes (never held whole in memory).
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  // Up to `size` bytes into `out`; 0 once the body has ended. Throws BodyReadError when the
+  // client went away, sent a broken body or was too slow (read_timeout_ms per read).
+  virtual boost::asio::awaitable<std::size_t> Read(char* out, std::size_t size) = 0;
+};
+
+class BodyReadError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 struct Request {
   const RawRequest& raw;
   std::string path;                               // decoded path without the query
@@ -27,6 +43,7 @@ struct Request {
   std::map<std::string, std::string> params;      // {name} segments of the matched route
   std::string request_id;
   std::optional<tenancy::Principal> principal;  // set when the route requires a key
+  BodyReader* body = nullptr;                   // set for streaming routes (raw has no body then)
 
   const tenancy::Principal& who() const { return *principal; }
   std::optional<std::string> Query(const std::string& name) const;
@@ -53,6 +70,8 @@ bool IsValidUtf8(std::string_view s);
 // Parses a JSON body: 415 unless the content type is application/json, 400 for malformed JSON,
 // invalid UTF-8 or nesting deeper than kMaxJsonDepth, 400 when the top level is not an object.
 nlohmann::json ParseJsonObject(const Request& req);
+// The same checks for one JSON text of any kind (400 kMalformedJson naming "body").
+nlohmann::json ParseJsonText(std::string_view text);
 
 // A numeric path parameter; 404 when it is not a positive integer.
 std::int64_t IdParam(const Request& req, const std::string& name);

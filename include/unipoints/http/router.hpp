@@ -23,6 +23,7 @@ struct Route {
   std::string summary;               // for /openapi.json
   Handler handler;
   std::vector<std::string> segments;  // pattern split on '/'
+  bool streaming = false;             // reads its body itself (Request::body), without a size limit
 };
 
 struct Match {
@@ -35,6 +36,9 @@ class Router {
  public:
   void Add(boost::beast::http::verb method, std::string pattern, std::vector<tenancy::Role> roles,
            std::string summary, Handler handler);
+  // A route whose handler reads the body as it arrives (feeds): no max_body_bytes.
+  void AddStreaming(boost::beast::http::verb method, std::string pattern, std::vector<tenancy::Role> roles,
+                    std::string summary, Handler handler);
   Match Find(boost::beast::http::verb method, const std::string& path) const;
   const std::vector<Route>& routes() const { return routes_; }
 

@@ -1,0 +1,237 @@
+// Billing feeds over HTTP: CSV and gzip'd NDJSON applied line by line with rejects that never
+// block the good lines, and a feed cut off mid-body that a second post of the same Feed-Id
+// finishes without applying anything twice.
+
+#include <zlib.h>
+
+#include <boost/asio.hpp>
+
+#include "harness.hpp"
+
+namespace unipoints::testing {
+namespace {
+
+namespace asio = boost::asio;
+
+class FeedTest : public IntegrationTest {
+ public:
+  // Small chunks, so that a cut-off feed has applied some chunks and not others.
+  static void SetUpTestSuite() { StartSuite(ServerOptions{{{"UNIPOINTS_FEED_CHUNK_LINES", "50"}}}); }
+
+ protected:
+  Response PostFeed(const std::string& key, const std::string& feed_id, const std::string& body,
+                    const std::string& type = "text/csv", bool gzip = false) {
+    auto options = RawBody(body, type);
+    options.headers.emplace_back("Feed-Id", feed_id);
+    if (gzip) options.headers.emplace_back("Content-Encoding", "gzip");
+    return http().Call("POST", "/v1/feeds", std::nullopt, key, options);
+  }
+
+  static std::string Gzip(const std::string& data) {
+    z_stream z{};
+    deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+    std::string out(deflateBound(&z, data.size()) + 32, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    z.avail_in = static_cast<uInt>(data.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    deflate(&z, Z_FINISH);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return out;
+  }
+
+  // Starts a POST /v1/feeds announcing `announced` bytes and sends only `sent` of them; the
+  // socket stays open until the returned object is destroyed.
+  std::unique_ptr<asio::ip::tcp::socket> StartFeed(const std::string& key, const std::string& feed_id,
+                                                   const std::string& sent, std::size_t announced) {
+    auto socket = std::make_unique<asio::ip::tcp::socket>(io_);
+    socket->connect({asio::ip::make_address(server().host()), server().port()});
+    std::string head = "POST /v1/feeds HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key +
+                       "\r\nContent-Type: text/csv\r\nFeed-Id: " + feed_id +
+                       "\r\nContent-Length: " + std::to_string(announced) + "\r\n\r\n";
+    asio::write(*socket, asio::buffer(head + sent));
+    return socket;
+  }
+
+  json Feed(const std::string& key, const std::string& feed_id) {
+    auto r = http().Get("/v1/feeds/" + feed_id, key);
+    EXPECT_EQ(r.status, 200) << r;
+    return r.json;
+  }
+
+  // Waits until the feed's status is `status` (the server notices a cut connection at once).
+  json AwaitStatus(const std::string& key, const std::string& feed_id, const std::string& status) {
+    json feed;
+    for (int i = 0; i < 200; ++i) {
+      auto r = http().Get("/v1/feeds/" + feed_id, key);  // 404 until the post has begun
+      feed = r.json;
+      if (r.status == 200 && feed["status"] == status) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return feed;
+  }
+
+  static std::string CsvLines(const std::vector<Enrolled>& members, int from, int to,
+                              const std::string& prefix) {
+    std::string body;
+    for (int i = from; i < to; ++i) {
+      body += prefix + std::to_string(i) + "," + members[i % members.size()].card_no + ",retail," +
+              std::to_string(100 * (i + 1)) + ",2026-06-01T10:00:00+08:00\n";
+    }
+    return body;
+  }
+
+  asio::io_context io_;
+};
+
+constexpr const char* kHeader = "event_id,card_no,category,amount_minor,occurred_at\n";
+
+TEST_F(FeedTest, CsvFeedAppliesGoodLinesAndListsRejectsWithReasons) {
+  auto a = CreateAlliance();
+  auto m1 = Enrol(a.agent);
+  auto m2 = Enrol(a.agent);
+  const auto p = Unique("f");
+  std::string body = kHeader;
+  std::int64_t expect1 = 0, expect2 = 0;
+  for (int i = 0; i < 120; ++i) {
+    const auto& m = i % 2 == 0 ? m1 : m2;
+    body += p + "-" + std::to_string(i) + "," + m.card_no + ",retail," + std::to_string(100 * (i + 1)) +
+            ",2026-06-01T10:00:00+08:00\r\n";
+    (i % 2 == 0 ? expect1 : expect2) += i + 1;
+  }
+  body += p + "-3," + m2.card_no + ",retail,400,2026-06-01T10:00:00+08:00\n";  // 121: a repeat: duplicate
+  body += p + "-x1," + UnissuedCardNumber() + ",retail,100,2026-06-01T10:00:00+08:00\n";  // 122: unknown card
+  body += p + "-x2," + m1.card_no + ",retail,abc,2026-06-01T10:00:00+08:00\n";            // 123: bad amount
+  body += p + "-x3,only-two-fields\n";                                                    // 124: unreadable
+  body +=
+      p + "-5," + m2.card_no + ",retail,999,2026-06-01T10:00:00+08:00\n";  // 125: id used with another body
+  body += "\"" + p + "-q,1\"," + m1.card_no + ",retail,500,2026-06-01T10:00:00+08:00";  // 126, no line end
+  expect1 += 5;
+
+  auto r = PostFeed(a.r_key, p, body);
+  ASSERT_EQ(r.status, 202) << r;
+  EXPECT_EQ(r.json["feed_id"], p);
+  EXPECT_EQ(r.json["status"], "applied") << r;
+  EXPECT_EQ(r.json["lines"], 126) << r;
+  EXPECT_EQ(r.json["created"], 121) << r;
+  EXPECT_EQ(r.json["duplicate"], 1) << r;
+  EXPECT_EQ(r.json["rejected"], 4) << r;
+  EXPECT_EQ(Feed(a.r_key, p), r.json);
+  EXPECT_EQ(Balance(a.agent, m1.member_id)["available"], expect1);
+  EXPECT_EQ(Balance(a.agent, m2.member_id)["available"], expect2);
+
+  auto rejects = http().Get("/v1/feeds/" + p + "/rejects", a.r_key);
+  ASSERT_EQ(rejects.status, 200) << rejects;
+  EXPECT_EQ(rejects.ContentType().rfind("text/csv", 0), 0u) << rejects;
+  const auto& csv = rejects.body;
+  EXPECT_EQ(csv.rfind("\"line\",\"event_id\",\"code\",\"reason\",\"record\"\r\n", 0), 0u) << csv;
+  EXPECT_NE(csv.find("\"122\",\"" + p + "-x1\",\"unknown_card\""), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\"123\",\"" + p + "-x2\",\"validation_failed\",\"amount_minor:"), std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find("\"124\",\"\",\"unreadable\",\"line 124 has 2 fields"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\"125\",\"" + p + "-5\",\"idempotency_conflict\""), std::string::npos) << csv;
+  // Paging: one line at a time, with a Link to the next page.
+  auto first = http().Get("/v1/feeds/" + p + "/rejects?limit=1", a.r_key);
+  EXPECT_EQ(first.Header("Link"), "</v1/feeds/" + p + "/rejects?after=122>; rel=\"next\"") << first;
+
+  // Another partner does not see the feed.
+  EXPECT_EQ(http().Get("/v1/feeds/" + p, a.t_key).status, 404);
+  auto v = server().RunCli({"verify"});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+}
+
+TEST_F(FeedTest, GzipNdjsonFeedIsApplied) {
+  auto a = CreateAlliance();
+  auto m = Enrol(a.agent);
+  const auto p = Unique("g");
+  std::string body;
+  for (int i = 0; i < 300; ++i) {
+    body += json({{"event_id", p + std::to_string(i)},
+                  {"member_id", m.member_id},
+                  {"points", 2},
+                  {"occurred_at", "2026-06-01T10:00:00+08:00"}})
+                .dump() +
+            "\n";
+  }
+  body += "not json\n[1]\n";
+  auto r = PostFeed(a.t_key, p, Gzip(body), "application/x-ndjson", true);
+  ASSERT_EQ(r.status, 202) << r;
+  EXPECT_EQ(r.json["lines"], 302) << r;
+  EXPECT_EQ(r.json["created"], 300) << r;
+  EXPECT_EQ(r.json["rejected"], 2) << r;
+  auto b = Balance(a.agent, m.member_id);
+  EXPECT_EQ(b["available"], 600) << b;
+  EXPECT_EQ(b["by_source"], json({{"T", 600}})) << b;
+}
+
+TEST_F(FeedTest, CutOffFeedIsFinishedByPostingItAgainWithoutApplyingAnythingTwice) {
+  auto a = CreateAlliance();
+  std::vector<Enrolled> members;
+  for (int i = 0; i < 5; ++i) members.push_back(Enrol(a.agent));
+  const auto p = Unique("c");
+  const std::string body = std::string(kHeader) + CsvLines(members, 0, 400, p + "-");
+  // The first post stops after 180 lines: three chunks of 50 are applied, the rest is not.
+  {
+    auto socket = StartFeed(a.r_key, p, body.substr(0, body.find(p + "-180,")), body.size());
+    auto feed = AwaitStatus(a.r_key, p, "receiving");
+    for (int i = 0; i < 100 && feed["lines"] != 150; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      feed = Feed(a.r_key, p);
+    }
+    EXPECT_EQ(feed["lines"], 150) << feed;
+    // While it is being posted, a second post of the same Feed-Id is refused.
+    auto busy = PostFeed(a.r_key, p, body);
+    EXPECT_EQ(busy.status, 409) << busy;
+    EXPECT_EQ(busy.json["type"].get<std::string>().ends_with("feed_in_progress"), true) << busy;
+  }  // the connection drops
+  auto interrupted = AwaitStatus(a.r_key, p, "interrupted");
+  EXPECT_EQ(interrupted["status"], "interrupted") << interrupted;
+  EXPECT_EQ(interrupted["lines"], 150) << interrupted;
+
+  // A body that does not begin with the applied lines is refused and changes nothing.
+  auto other = PostFeed(a.r_key, p, std::string(kHeader) + CsvLines(members, 0, 400, p + "-other-"));
+  EXPECT_EQ(other.status, 409) << other;
+  EXPECT_EQ(other.json["type"].get<std::string>().ends_with("feed_mismatch"), true) << other;
+  EXPECT_EQ(Feed(a.r_key, p)["lines"], 150);
+
+  auto r = PostFeed(a.r_key, p, body);
+  ASSERT_EQ(r.status, 202) << r;
+  EXPECT_EQ(r.json["status"], "applied") << r;
+  EXPECT_EQ(r.json["lines"], 400) << r;
+  EXPECT_EQ(r.json["created"], 400) << r;  // the first 150 were skipped, not replayed as duplicates
+  EXPECT_EQ(r.json["duplicate"], 0) << r;
+  EXPECT_EQ(r.json["posts"], 3) << r;
+  std::int64_t total = 0;
+  for (const auto& m : members) total += Balance(a.agent, m.member_id)["available"].get<std::int64_t>();
+  EXPECT_EQ(total, 400 * 401 / 2);
+  // Posting the finished feed again applies nothing.
+  auto again = PostFeed(a.r_key, p, body);
+  ASSERT_EQ(again.status, 202) << again;
+  EXPECT_EQ(again.json["created"], 400) << again;
+  EXPECT_EQ(again.json["lines"], 400) << again;
+  EXPECT_EQ(again.json["duplicate"], 0) << again;
+}
+
+TEST_F(FeedTest, BadFeedsAreRefusedClearly) {
+  auto a = CreateAlliance();
+  const auto p = Unique("b");
+  auto no_id = http().Call("POST", "/v1/feeds", std::nullopt, a.r_key, RawBody(kHeader, "text/csv"));
+  EXPECT_EQ(no_id.status, 400) << no_id;
+  auto json_type = PostFeed(a.r_key, p, "{}", "application/json");
+  EXPECT_EQ(json_type.status, 415) << json_type;
+  auto header = PostFeed(a.r_key, p, "event_id,colour,occurred_at\nx,red,2026-01-01T00:00:00Z\n");
+  EXPECT_EQ(header.status, 400) << header;
+  EXPECT_NE(header.body.find("colour"), std::string::npos) << header;
+  EXPECT_EQ(Feed(a.r_key, p)["status"], "failed");
+  auto gzip = PostFeed(a.r_key, Unique("z"), "definitely not gzip", "text/csv", true);
+  EXPECT_EQ(gzip.status, 400) << gzip;
+  EXPECT_EQ(http().Post("/v1/feeds", json::object(), a.agent).status, 403);
+  EXPECT_EQ(http().Get("/v1/feeds/none-such", a.r_key).status, 404);
+  EXPECT_EQ(http().Get("/v1/feeds/none-such/rejects", a.r_key).status, 404);
+  // The server is fine afterwards.
+  EXPECT_EQ(http().Get("/healthz").status, 200);
+}
+
+}  // namespace
+}  // namespace unipoints::testing
