@@ -83,6 +83,43 @@ inline constexpr db::Query kVerifyLots{
     " WHERE (l.remaining < 0 OR l.remaining > l.points) AND ($1::bigint IS NULL OR l.tenant_id = $1::bigint)"
     " ORDER BY l.tenant_id, l.member_id, l.id LIMIT 1"};
 
+// Every accrual has its member and partner, and (when it earned points) exactly one lot of those
+// points for that member from that partner and one ledger entry of them: what the foreign keys
+// dropped in migration 9 checked, and more. Lots and ledger entries belong to existing members.
+inline constexpr db::Query kVerifyAccruals{
+    "verify_accruals",
+    "SELECT t.code, a.member_id, 'accrual ' || a.id || ': ' || v.what, v.expected, v.found"
+    " FROM accruals a JOIN tenants t ON t.id = a.tenant_id"
+    " LEFT JOIN members m ON m.tenant_id = a.tenant_id AND m.id = a.member_id"
+    " LEFT JOIN partners p ON p.tenant_id = a.tenant_id AND p.id = a.partner_id"
+    " LEFT JOIN (SELECT tenant_id, accrual_id, count(*) AS n, min(points) AS points,"
+    "                   min(member_id) AS member_id, min(source_partner_id) AS source"
+    "            FROM lots WHERE accrual_id IS NOT NULL AND ($1::bigint IS NULL OR tenant_id = $1::bigint)"
+    "            GROUP BY tenant_id, accrual_id) l ON l.tenant_id = a.tenant_id AND l.accrual_id = a.id"
+    " LEFT JOIN (SELECT tenant_id, ref, count(*) AS n, sum(points) AS points FROM ledger_entries"
+    "            WHERE kind = 'accrual' AND ($1::bigint IS NULL OR tenant_id = $1::bigint)"
+    "            GROUP BY tenant_id, ref) e ON e.tenant_id = a.tenant_id AND e.ref = 'accrual:' || a.id"
+    " CROSS JOIN LATERAL (VALUES"
+    "   ('its member exists', 'yes', CASE WHEN m.id IS NULL THEN 'no' ELSE 'yes' END),"
+    "   ('its partner exists', 'yes', CASE WHEN p.id IS NULL THEN 'no' ELSE 'yes' END),"
+    "   ('one lot of its points, for its member, from its partner',"
+    "    CASE WHEN a.points > 0 THEN '1 x ' || a.points || ' m' || a.member_id || ' p' || a.partner_id"
+    "         ELSE 'none' END,"
+    "    CASE WHEN l.n IS NULL THEN 'none'"
+    "         ELSE l.n || ' x ' || l.points || ' m' || l.member_id || ' p' || l.source END),"
+    "   ('one ledger entry of its points', CASE WHEN a.points > 0 THEN '1 x ' || a.points ELSE 'none' END,"
+    "    CASE WHEN e.n IS NULL THEN 'none' ELSE e.n || ' x ' || e.points END)) v(what, expected, found)"
+    " WHERE v.expected <> v.found AND ($1::bigint IS NULL OR a.tenant_id = $1::bigint)"
+    " ORDER BY a.tenant_id, a.member_id, a.id LIMIT 1"};
+inline constexpr db::Query kVerifyOwners{
+    "verify_owners",
+    "SELECT t.code, x.member_id, x.what || ' belongs to an existing member', 'a member', 'none'"
+    " FROM (SELECT tenant_id, member_id, 'lot ' || id AS what FROM lots"
+    "       UNION ALL SELECT tenant_id, member_id, 'ledger entry ' || seq FROM ledger_entries) x"
+    " JOIN tenants t ON t.id = x.tenant_id"
+    " WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.tenant_id = x.tenant_id AND m.id = x.member_id)"
+    " AND ($1::bigint IS NULL OR x.tenant_id = $1::bigint) LIMIT 1"};
+
 // Points taken from lots under a ref, per ref of one kind ($2: 'redemption:', 'transfer:', ...).
 #define UP_CONSUMED(prefix)                                                           \
   " LEFT JOIN (SELECT tenant_id, ref, sum(points)::bigint AS s FROM lot_consumptions" \
@@ -160,9 +197,9 @@ inline constexpr db::Query kVerifyAdjustments{
 
 // Every check, in the order verify runs them.
 inline constexpr db::Query kVerifyChecks[] = {
-    kVerifyBalanceRow, kVerifyHeld,      kVerifyNonNegative,    kVerifyLedger,
-    kVerifyLifetime,   kVerifyLots,      kVerifyRedemptionLots, kVerifySettlementLines,
-    kVerifyTransfers,  kVerifyReversals, kVerifyAdjustments,
+    kVerifyBalanceRow,  kVerifyHeld,           kVerifyNonNegative,     kVerifyLedger,    kVerifyLifetime,
+    kVerifyLots,        kVerifyRedemptionLots, kVerifySettlementLines, kVerifyTransfers, kVerifyReversals,
+    kVerifyAdjustments, kVerifyAccruals,       kVerifyOwners,
 };
 
 }  // namespace unipoints::app::store

@@ -48,8 +48,7 @@ class Batch {
 
   std::vector<AccrualOutcome> Run() {
     for (const auto* item : items_) keys_.push_back(AccrualKey(item->who, item->input));
-    auto claimed = Claim();
-    auto pending = LockMembers(claimed);
+    auto pending = LockMembers(Check());
     FindVersions(pending);
     FindTiers(pending);
     Price(pending);
@@ -63,14 +62,17 @@ class Batch {
   const AccrualInput& In(std::size_t i) const { return items_[i]->input; }
   const tenancy::Principal& Who(std::size_t i) const { return items_[i]->who; }
 
-  // An event that cannot be applied: a 422 is its stored answer, anything else frees its id.
+  // An event that cannot be applied: a 422 is its stored answer; anything else leaves its id free.
   void Refuse(std::size_t i, const DomainError& e) {
     const int status = core::Describe(e.code()).http_status;
     out_[i].answer = {status, http::ProblemBody(e)};
-    (status == 422 ? to_record_ : to_unclaim_).push_back(i);
+    if (status == 422) to_record_.push_back(i);
   }
 
-  std::vector<std::size_t> Claim() {
+  // Answers events whose id already has a stored answer (a replay, or a conflict when the body
+  // differs); returns the others. A concurrent request that stores one of them first makes this
+  // transaction's insert of the answers fail, and the transaction is run again (Database::RunSync).
+  std::vector<std::size_t> Check() {
     std::map<KeyId, std::size_t> first;
     json rows = json::array();
     std::vector<std::size_t> unique;
@@ -81,38 +83,20 @@ class Batch {
         continue;
       }
       unique.push_back(i);
-      auto row = KeyRow(keys_[i]);
-      row["h"] = keys_[i].request_hash;
-      rows.push_back(std::move(row));
+      rows.push_back(KeyRow(keys_[i]));
     }
-    std::set<KeyId> claimed;
-    for (const auto& r : tx_.Exec(store::kClaimKeys, rows.dump())) {
-      claimed.emplace(r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::string>());
-    }
-    std::vector<std::size_t> mine;
-    json others = json::array();
-    for (auto i : unique) {
-      if (claimed.contains(IdOf(keys_[i]))) {
-        mine.push_back(i);
-      } else {
-        others.push_back(KeyRow(keys_[i]));
-      }
-    }
-    if (!others.empty()) Replay(unique, claimed, others);
-    return mine;
-  }
-
-  // Events whose id an earlier request already holds: its answer, or a conflict.
-  void Replay(const std::vector<std::size_t>& unique, const std::set<KeyId>& claimed, const json& others) {
     std::map<KeyId, std::tuple<std::string, int, std::string>> stored;
-    for (const auto& r : tx_.Exec(store::kStoredKeys, others.dump())) {
+    for (const auto& r : tx_.Exec(store::kStoredKeys, rows.dump())) {
       stored.emplace(KeyId{r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::string>()},
                      std::make_tuple(r[3].as<std::string>(), r[4].as<int>(), r[5].as<std::string>()));
     }
+    std::vector<std::size_t> fresh;
     for (auto i : unique) {
-      if (claimed.contains(IdOf(keys_[i]))) continue;
       auto it = stored.find(IdOf(keys_[i]));
-      if (it == stored.end()) throw std::runtime_error("idempotency key vanished: " + keys_[i].client_id);
+      if (it == stored.end()) {
+        fresh.push_back(i);
+        continue;
+      }
       const auto& [hash, status, body] = it->second;
       if (hash != keys_[i].request_hash) {
         out_[i] = AccrualOutcome{{409, http::ProblemBody(Conflict(i))}, false, nullptr};
@@ -120,6 +104,7 @@ class Batch {
         out_[i] = AccrualOutcome{db::StoredAnswer{status, json::parse(body)}, true, nullptr};
       }
     }
+    return fresh;
   }
 
   DomainError Conflict(std::size_t i) const {
@@ -130,6 +115,7 @@ class Batch {
 
   std::vector<Pending> LockMembers(const std::vector<std::size_t>& claimed) {
     if (claimed.empty()) return {};
+    // Members in id order (kLockMembers); the answers' ids are inserted last, in key order.
     json rows = json::array();
     for (auto i : claimed) {
       rows.push_back({{"i", i},
@@ -268,8 +254,15 @@ class Batch {
     if (seen != state.size()) throw std::runtime_error("a member has no balance row");
     // Points repay debt first, in the events' order.
     std::map<MemberKey, std::pair<std::int64_t, std::int64_t>> moves;  // points, repaid
+    std::vector<std::int64_t> accrual_ids;
+    std::vector<std::int64_t> lot_ids;
+    for (const auto& r : tx_.Exec(store::kTakeIds, static_cast<int>(pending.size()))) {
+      accrual_ids.push_back(r[0].as<std::int64_t>());
+      lot_ids.push_back(r[1].as<std::int64_t>());
+    }
     json rows = json::array();
-    for (auto& p : pending) {
+    for (std::size_t k = 0; k < pending.size(); ++k) {
+      auto& p = pending[k];
       const auto& in = In(p.i);
       MemberKey key{Who(p.i).tenant_id, p.member.member_id};
       auto& debt = state[key].first;
@@ -291,22 +284,25 @@ class Batch {
                       {"rv", p.version ? json(*p.version) : json(nullptr)},
                       {"mul", OrNull(p.multiplier)},
                       {"occ", core::FormatRfc3339(in.occurred_at)},
-                      {"rem", p.points - p.repaid}});
+                      {"rem", p.points - p.repaid},
+                      {"aid", accrual_ids.at(k)},
+                      {"lid", lot_ids.at(k)}});
     }
     json totals = json::array();
     for (const auto& [key, move] : moves) {
       if (move.first == 0) continue;
       totals.push_back({{"t", key.first}, {"m", key.second}, {"p", move.first}, {"r", move.second}});
     }
-    std::map<std::size_t, std::tuple<std::int64_t, std::optional<std::int64_t>>> written;  // accrual, expiry
+    std::map<std::size_t, std::optional<std::int64_t>> expiry;
     for (const auto& r : tx_.Exec(store::kWriteAccruals, rows.dump(), totals.dump())) {
-      std::optional<std::int64_t> expires;
-      if (!r[3].is_null()) expires = r[3].as<std::int64_t>();
-      written.emplace(r[0].as<std::size_t>(), std::make_tuple(r[1].as<std::int64_t>(), expires));
+      expiry[r[0].as<std::size_t>()] = r[1].is_null() ? std::nullopt : std::optional(r[1].as<std::int64_t>());
     }
+    if (expiry.size() != pending.size()) throw std::runtime_error("accruals written do not match the batch");
     const auto now_micros = core::ToUnixMicros(now_);
-    for (const auto& p : pending) {
-      const auto& [accrual_id, expires] = written.at(p.i);
+    for (std::size_t k = 0; k < pending.size(); ++k) {
+      const auto& p = pending[k];
+      const auto accrual_id = accrual_ids[k];
+      const auto& expires = expiry.at(p.i);
       auto& available = state[{Who(p.i).tenant_id, p.member.member_id}].second;
       // A lot already past its expiry (a late event) adds only the debt it repaid.
       available += expires && *expires <= now_micros ? p.repaid : p.points;
@@ -323,21 +319,16 @@ class Batch {
   }
 
   void Store() {
-    if (!to_record_.empty()) {
-      json rows = json::array();
-      for (auto i : to_record_) {
-        auto row = KeyRow(keys_[i]);
-        row["st"] = out_[i].answer.status;
-        row["r"] = out_[i].answer.body;
-        rows.push_back(std::move(row));
-      }
-      tx_.Exec(store::kRecordKeys, rows.dump(-1, ' ', false, json::error_handler_t::replace));
+    if (to_record_.empty()) return;
+    json rows = json::array();
+    for (auto i : to_record_) {
+      auto row = KeyRow(keys_[i]);
+      row["h"] = keys_[i].request_hash;
+      row["st"] = out_[i].answer.status;
+      row["r"] = out_[i].answer.body;
+      rows.push_back(std::move(row));
     }
-    if (!to_unclaim_.empty()) {
-      json rows = json::array();
-      for (auto i : to_unclaim_) rows.push_back(KeyRow(keys_[i]));
-      tx_.Exec(store::kUnclaimKeys, rows.dump());
-    }
+    tx_.Exec(store::kInsertAnswers, rows.dump(-1, ' ', false, json::error_handler_t::replace));
   }
 
   void AnswerRepeats() {
@@ -360,7 +351,6 @@ class Batch {
   std::vector<db::IdempotencyKey> keys_;
   std::vector<std::pair<std::size_t, std::size_t>> repeats_;  // (event, its first occurrence)
   std::vector<std::size_t> to_record_;
-  std::vector<std::size_t> to_unclaim_;
 };
 
 }  // namespace

@@ -6,14 +6,7 @@
 
 namespace unipoints::earning::store {
 
-// Claims idempotency keys in key order (concurrent batches never wait on each other in a cycle);
-// returns the keys claimed here. A key held by an uncommitted transaction waits for its outcome.
-inline constexpr db::Query kClaimKeys{
-    "accruals_claim_keys",
-    "INSERT INTO idempotency_keys (tenant_id, scope, kind, client_id, request_hash, status, response)"
-    " SELECT x.t, x.s, 'accrual', x.c, x.h, 0, '{}'::jsonb"
-    " FROM json_to_recordset($1::json) AS x(t bigint, s bigint, c text, h text) ORDER BY x.t, x.s, x.c"
-    " ON CONFLICT DO NOTHING RETURNING tenant_id, scope, client_id"};
+// Stored answers of event ids (replays and conflicts).
 inline constexpr db::Query kStoredKeys{
     "accruals_stored_keys",
     "SELECT k.tenant_id, k.scope, k.client_id, k.request_hash, k.status, k.response::text"
@@ -21,16 +14,14 @@ inline constexpr db::Query kStoredKeys{
     " JOIN idempotency_keys k ON k.tenant_id = x.t AND k.scope = x.s AND k.kind = 'accrual' AND k.client_id "
     "= "
     "x.c"};
-inline constexpr db::Query kRecordKeys{
-    "accruals_record_keys",
-    "UPDATE idempotency_keys k SET status = x.st, response = x.r"
-    " FROM json_to_recordset($1::json) AS x(t bigint, s bigint, c text, st smallint, r jsonb)"
-    " WHERE k.tenant_id = x.t AND k.scope = x.s AND k.kind = 'accrual' AND k.client_id = x.c"};
-inline constexpr db::Query kUnclaimKeys{
-    "accruals_unclaim_keys",
-    "DELETE FROM idempotency_keys k USING json_to_recordset($1::json) AS x(t bigint, s bigint, c text)"
-    " WHERE k.tenant_id = x.t AND k.scope = x.s AND k.kind = 'accrual' AND k.client_id = x.c AND k.status = "
-    "0"};
+// The answers, in key order (two batches never wait for each other's keys in a cycle). No ON
+// CONFLICT: an id stored meanwhile by another transaction fails this one, which then runs again.
+inline constexpr db::Query kInsertAnswers{
+    "accruals_insert_answers",
+    "INSERT INTO idempotency_keys (tenant_id, scope, kind, client_id, request_hash, status, response)"
+    " SELECT x.t, x.s, 'accrual', x.c, x.h, x.st, x.r"
+    " FROM json_to_recordset($1::json) AS x(t bigint, s bigint, c text, h text, st smallint, r jsonb)"
+    " ORDER BY x.t, x.s, x.c"};
 
 // Resolves each event's card or member id and locks the members in id order: the lock order of
 // every point movement. A missing row means an unknown card or member.
@@ -69,46 +60,46 @@ inline constexpr db::Query kTiersAt{
     "   ORDER BY h.at, h.id LIMIT 1), x.cur)"
     " FROM json_to_recordset($1::json) AS x(i int, t bigint, m bigint, occ timestamptz, cur text)"};
 
+// $1 ids for new accruals and as many for their lots, taken ahead so that the write below needs
+// no join of one insert's output with another's.
+inline constexpr db::Query kTakeIds{
+    "accruals_take_ids",
+    "SELECT nextval('accruals_id_seq'::regclass), nextval('lots_id_seq'::regclass)"
+    " FROM generate_series(1, $1::int)"};
+
 // Writes the accruals, their lots (expiry from the tenant's policy for the point type, in the
 // tenant's time zone, as lot_expiry_for does for one lot) and ledger entries, and moves the
-// members' totals ($2: one row per member). Returns per event its accrual id, lot id and expiry.
+// members' totals ($2: one row per member). Returns per event the expiry of its lot.
 inline constexpr db::Query kWriteAccruals{
     "accruals_write",
     "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS x(i int, t bigint, p bigint, ev text, m bigint,"
     "   card text, cat text, amt bigint, pts bigint, pt text, rv int, mul numeric, occ timestamptz, rem "
-    "bigint)),"
-    " a AS (INSERT INTO accruals (tenant_id, partner_id, event_id, member_id, card_no, category, "
-    "amount_minor,"
-    "   points, point_type, rule_version, multiplier, occurred_at)"
-    "   SELECT t, p, ev, m, card, cat, amt, pts, pt, rv, mul, occ FROM x ORDER BY i"
-    "   RETURNING id, tenant_id, partner_id, event_id),"
-    " ax AS (SELECT x.*, a.id AS aid FROM x JOIN a ON a.tenant_id = x.t AND a.partner_id = x.p"
-    "   AND a.event_id = x.ev),"
+    "bigint,"
+    "   aid bigint, lid bigint)),"
+    " a AS (INSERT INTO accruals (id, tenant_id, partner_id, event_id, member_id, card_no, category,"
+    "   amount_minor, points, point_type, rule_version, multiplier, occurred_at) OVERRIDING SYSTEM VALUE"
+    "   SELECT aid, t, p, ev, m, card, cat, amt, pts, pt, rv, mul, occ FROM x ORDER BY t, p, ev),"
     " pol AS (SELECT d.t, d.pt, tn.time_zone AS tz,"
     "   coalesce(p.by_point_type -> d.pt ->> 'kind', p.expiry_kind, 'never') AS kind,"
     "   coalesce((p.by_point_type -> d.pt ->> 'n')::int, p.expiry_n) AS n"
     "   FROM (SELECT DISTINCT t, pt FROM x) d JOIN tenants tn ON tn.id = d.t"
     "   LEFT JOIN tenant_policies p ON p.tenant_id = d.t),"
-    " l AS (INSERT INTO lots (tenant_id, member_id, source_partner_id, point_type, points, remaining, "
-    "earned_at,"
-    "   expires_at, accrual_id)"
-    "   SELECT ax.t, ax.m, ax.p, ax.pt, ax.pts, ax.rem, ax.occ, CASE pol.kind"
+    " e AS (SELECT x.*, CASE pol.kind"
     "     WHEN 'calendar_years' THEN make_timestamptz("
-    "       extract(year FROM (ax.occ AT TIME ZONE pol.tz))::int + pol.n, 1, 1, 0, 0, 0, pol.tz)"
-    "     WHEN 'months' THEN ((ax.occ AT TIME ZONE pol.tz) + make_interval(months => pol.n)) AT TIME ZONE "
+    "       extract(year FROM (x.occ AT TIME ZONE pol.tz))::int + pol.n, 1, 1, 0, 0, 0, pol.tz)"
+    "     WHEN 'months' THEN ((x.occ AT TIME ZONE pol.tz) + make_interval(months => pol.n)) AT TIME ZONE "
     "pol.tz"
-    "     ELSE NULL END, ax.aid"
-    "   FROM ax JOIN pol ON pol.t = ax.t AND pol.pt = ax.pt WHERE ax.pts > 0 ORDER BY ax.i"
-    "   RETURNING id, tenant_id, member_id, source_partner_id, points, accrual_id, expires_at),"
+    "     ELSE NULL END AS exp"
+    "   FROM x JOIN pol ON pol.t = x.t AND pol.pt = x.pt),"
+    " l AS (INSERT INTO lots (id, tenant_id, member_id, source_partner_id, point_type, points, remaining,"
+    "   earned_at, expires_at, accrual_id) OVERRIDING SYSTEM VALUE"
+    "   SELECT lid, t, m, p, pt, pts, rem, occ, exp, aid FROM e WHERE pts > 0 ORDER BY i),"
     " g AS (INSERT INTO ledger_entries (tenant_id, member_id, kind, points, source_partner_id, lot_id, ref)"
-    "   SELECT l.tenant_id, l.member_id, 'accrual', l.points, l.source_partner_id, l.id, 'accrual:' || "
-    "l.accrual_id"
-    "   FROM l ORDER BY l.id),"
+    "   SELECT t, m, 'accrual', pts, p, lid, 'accrual:' || aid FROM x WHERE pts > 0 ORDER BY i),"
     " b AS (UPDATE member_balances mb SET debt = mb.debt - y.r, lifetime = mb.lifetime + y.p,"
     "   held = mb.held + y.p - y.r, updated_at = now()"
     "   FROM json_to_recordset($2::json) AS y(t bigint, m bigint, p bigint, r bigint)"
     "   WHERE mb.tenant_id = y.t AND mb.member_id = y.m)"
-    " SELECT ax.i, ax.aid, l.id, (extract(epoch FROM l.expires_at) * 1000000)::bigint"
-    " FROM ax LEFT JOIN l ON l.tenant_id = ax.t AND l.accrual_id = ax.aid"};
+    " SELECT i, CASE WHEN pts > 0 THEN (extract(epoch FROM exp) * 1000000)::bigint END FROM e"};
 
 }  // namespace unipoints::earning::store

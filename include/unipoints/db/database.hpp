@@ -103,7 +103,8 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   // Runs `work(Tx&)` in one transaction on the calling thread, retrying on serialization
-  // failure, deadlock or a broken connection before commit; never retries an in-doubt commit.
+  // failure, deadlock, a unique key another transaction committed first, or a broken connection
+  // before commit; never retries an in-doubt commit.
   template <typename F>
   auto RunSync(F&& work) -> std::invoke_result_t<F&, Tx&>;
 
@@ -187,6 +188,10 @@ auto Database::RunSync(F&& work) -> std::invoke_result_t<F&, Tx&> {
       throw;  // the commit may or may not have happened: never retry blindly
     } catch (const pqxx::transaction_rollback&) {
       // serialization failure or deadlock: the transaction rolled back, safe to retry
+      if (attempt >= config_.tx_max_retries) throw;
+    } catch (const pqxx::unique_violation&) {
+      // another transaction committed the same key first (writes that check for their keys and
+      // insert them without ON CONFLICT): run again, and the work sees it
       if (attempt >= config_.tx_max_retries) throw;
     } catch (const pqxx::broken_connection& e) {
       lease.Discard();

@@ -132,6 +132,25 @@ TEST_F(VerifyTest, CatchesLotsAndLedgerOutOfStep) {
   EXPECT_EQ(healed.exit_code, 0) << Show(healed);
 }
 
+TEST_F(VerifyTest, CatchesAnAccrualWithoutItsLot) {
+  auto a = CreateAlliance();
+  Busy(a);
+  auto lot = server().Sql(
+      "SELECT id, accrual_id FROM lots WHERE tenant_id = $1 AND accrual_id IS NOT NULL ORDER BY id LIMIT 1",
+      {std::to_string(a.tenant.id())});
+  ASSERT_EQ(lot.size(), 1u);
+  const auto lot_id = *lot[0][0];
+  const auto accrual_id = *lot[0][1];
+  // The lot forgets its accrual: the accrual has no lot (no foreign key keeps them together).
+  server().Sql("UPDATE lots SET accrual_id = NULL WHERE id = $1", {lot_id});
+  auto r = server().RunCli({"verify", "--tenant", a.tenant.code()});
+  server().Sql("UPDATE lots SET accrual_id = $2 WHERE id = $1", {lot_id, accrual_id});
+  EXPECT_NE(r.exit_code, 0) << Show(r);
+  EXPECT_NE((r.out + r.err).find("accrual " + accrual_id + ": one lot"), std::string::npos) << Show(r);
+  auto healed = server().RunCli({"verify", "--tenant", a.tenant.code()});
+  EXPECT_EQ(healed.exit_code, 0) << Show(healed);
+}
+
 TEST_F(VerifyTest, Help) {
   auto r = server().RunCli({"verify", "--help"});
   EXPECT_EQ(r.exit_code, 0) << Show(r);
