@@ -35,10 +35,14 @@ struct Pending {
   members::MemberRef member;
   std::string tier;  // held at occurred_at
   std::optional<int> version;
+  std::shared_ptr<const RuleSet> rules;
   std::int64_t points = 0;
   std::string point_type;
   std::optional<std::string> multiplier;
+  std::optional<std::int64_t> expires;  // µs since the epoch; nullopt: never
   std::int64_t repaid = 0;
+  std::int64_t accrual_id = 0;
+  std::int64_t lot_id = 0;
 };
 
 class Batch {
@@ -48,12 +52,11 @@ class Batch {
 
   std::vector<AccrualOutcome> Run() {
     for (const auto* item : items_) keys_.push_back(AccrualKey(item->who, item->input));
-    auto pending = LockMembers(Check());
-    FindVersions(pending);
-    FindTiers(pending);
+    auto pending = ReadAndLock(Unique());
+    PointTypes(pending);
+    ReadState(pending);
     Price(pending);
     Write(pending);
-    Store();
     AnswerRepeats();
     return std::move(out_);
   }
@@ -61,6 +64,9 @@ class Batch {
  private:
   const AccrualInput& In(std::size_t i) const { return items_[i]->input; }
   const tenancy::Principal& Who(std::size_t i) const { return items_[i]->who; }
+  static MemberKey KeyOf(const tenancy::Principal& who, const Pending& p) {
+    return {who.tenant_id, p.member.member_id};
+  }
 
   // An event that cannot be applied: a 422 is its stored answer; anything else leaves its id free.
   void Refuse(std::size_t i, const DomainError& e) {
@@ -69,42 +75,19 @@ class Batch {
     if (status == 422) to_record_.push_back(i);
   }
 
-  // Answers events whose id already has a stored answer (a replay, or a conflict when the body
-  // differs); returns the others. A concurrent request that stores one of them first makes this
-  // transaction's insert of the answers fail, and the transaction is run again (Database::RunSync).
-  std::vector<std::size_t> Check() {
+  // Events with ids not seen before in this batch; the others are answered like repeats.
+  std::vector<std::size_t> Unique() {
     std::map<KeyId, std::size_t> first;
-    json rows = json::array();
     std::vector<std::size_t> unique;
     for (std::size_t i = 0; i < items_.size(); ++i) {
       auto [at, inserted] = first.emplace(IdOf(keys_[i]), i);
-      if (!inserted) {
-        repeats_.emplace_back(i, at->second);
-        continue;
-      }
-      unique.push_back(i);
-      rows.push_back(KeyRow(keys_[i]));
-    }
-    std::map<KeyId, std::tuple<std::string, int, std::string>> stored;
-    for (const auto& r : tx_.Exec(store::kStoredKeys, rows.dump())) {
-      stored.emplace(KeyId{r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::string>()},
-                     std::make_tuple(r[3].as<std::string>(), r[4].as<int>(), r[5].as<std::string>()));
-    }
-    std::vector<std::size_t> fresh;
-    for (auto i : unique) {
-      auto it = stored.find(IdOf(keys_[i]));
-      if (it == stored.end()) {
-        fresh.push_back(i);
-        continue;
-      }
-      const auto& [hash, status, body] = it->second;
-      if (hash != keys_[i].request_hash) {
-        out_[i] = AccrualOutcome{{409, http::ProblemBody(Conflict(i))}, false, nullptr};
+      if (inserted) {
+        unique.push_back(i);
       } else {
-        out_[i] = AccrualOutcome{db::StoredAnswer{status, json::parse(body)}, true, nullptr};
+        repeats_.emplace_back(i, at->second);
       }
     }
-    return fresh;
+    return unique;
   }
 
   DomainError Conflict(std::size_t i) const {
@@ -113,27 +96,59 @@ class Batch {
                        {{"event_id", "already used with another body"}});
   }
 
-  std::vector<Pending> LockMembers(const std::vector<std::size_t>& claimed) {
-    if (claimed.empty()) return {};
-    // Members in id order (kLockMembers); the answers' ids are inserted last, in key order.
+  // Statement 1: stored answers (replays and conflicts), members locked, rule versions, ids.
+  std::vector<Pending> ReadAndLock(const std::vector<std::size_t>& unique) {
     json rows = json::array();
-    for (auto i : claimed) {
+    for (auto i : unique) {
+      const auto& in = In(i);
       rows.push_back({{"i", i},
                       {"t", Who(i).tenant_id},
-                      {"card", OrNull(In(i).card_no)},
-                      {"mid", OrNull(In(i).member_id)}});
+                      {"s", keys_[i].scope},
+                      {"c", keys_[i].client_id},
+                      {"p", *Who(i).partner_id},
+                      {"card", OrNull(in.card_no)},
+                      {"mid", OrNull(in.member_id)},
+                      {"occ", core::FormatRfc3339(in.occurred_at)},
+                      {"priced", !in.points.has_value()}});
     }
+    std::map<std::size_t, json> stored;
     std::map<std::size_t, members::MemberRef> found;
-    for (const auto& r : tx_.Exec(store::kLockMembers, rows.dump())) {
-      const auto i = r[0].as<std::size_t>();
-      members::MemberRef ref{r[1].as<std::int64_t>(), r[2].as<std::string>(), r[3].as<std::string>(),
-                             In(i).card_no,           std::nullopt,           std::nullopt};
-      if (!r[4].is_null()) ref.card_status = r[4].as<std::string>();
-      if (!r[5].is_null()) ref.tier_since = core::FromUnixMicros(r[5].as<std::int64_t>());
-      found.emplace(i, std::move(ref));
+    std::map<std::size_t, int> versions;
+    for (const auto& r : tx_.Exec(store::kReadAndLock, rows.dump(), static_cast<int>(unique.size()))) {
+      const auto kind = r[0].as<std::string>();
+      const auto i = r[1].as<std::size_t>();
+      if (kind == "v") {
+        versions.emplace(i, r[2].as<int>());
+        continue;
+      }
+      auto v = json::parse(r[2].as<std::string>());
+      if (kind == "k") {
+        stored.emplace(i, std::move(v));
+      } else if (kind == "i") {
+        ids_.emplace_back(v[0].get<std::int64_t>(), v[1].get<std::int64_t>());
+      } else {
+        members::MemberRef ref{v[0].get<std::int64_t>(),
+                               v[1].get<std::string>(),
+                               v[2].get<std::string>(),
+                               In(i).card_no,
+                               std::nullopt,
+                               std::nullopt};
+        if (!v[3].is_null()) ref.card_status = v[3].get<std::string>();
+        if (!v[4].is_null()) ref.tier_since = core::FromUnixMicros(v[4].get<std::int64_t>());
+        found.emplace(i, std::move(ref));
+      }
     }
     std::vector<Pending> pending;
-    for (auto i : claimed) {
+    for (auto i : unique) {
+      if (auto it = stored.find(i); it != stored.end()) {
+        const auto& v = it->second;  // [hash, status, response]
+        if (v[0].get<std::string>() != keys_[i].request_hash) {
+          out_[i] = AccrualOutcome{{409, http::ProblemBody(Conflict(i))}, false, nullptr};
+        } else {
+          out_[i] = AccrualOutcome{db::StoredAnswer{v[1].get<int>(), v[2]}, true, nullptr};
+        }
+        continue;
+      }
       try {
         auto it = found.find(i);
         if (it == found.end()) {
@@ -149,53 +164,13 @@ class Batch {
         p.i = i;
         p.member = it->second;
         p.tier = p.member.tier;
+        if (auto v = versions.find(i); v != versions.end()) p.version = v->second;
         pending.push_back(std::move(p));
       } catch (const DomainError& e) {
         Refuse(i, e);
       }
     }
     return pending;
-  }
-
-  void FindVersions(std::vector<Pending>& pending) {
-    json rows = json::array();
-    for (const auto& p : pending) {
-      if (In(p.i).points) continue;
-      rows.push_back({{"i", p.i},
-                      {"t", Who(p.i).tenant_id},
-                      {"p", *Who(p.i).partner_id},
-                      {"occ", core::FormatRfc3339(In(p.i).occurred_at)}});
-    }
-    if (rows.empty()) return;
-    std::map<std::size_t, int> versions;
-    for (const auto& r : tx_.Exec(store::kVersionsAt, rows.dump())) {
-      if (!r[1].is_null()) versions.emplace(r[0].as<std::size_t>(), r[1].as<int>());
-    }
-    for (auto& p : pending) {
-      if (In(p.i).points) continue;
-      if (auto it = versions.find(p.i); it != versions.end()) p.version = it->second;
-    }
-  }
-
-  // The tier at occurred_at of events older than the member's last tier change.
-  void FindTiers(std::vector<Pending>& pending) {
-    json rows = json::array();
-    for (const auto& p : pending) {
-      if (!p.version || !p.member.tier_since || *p.member.tier_since <= In(p.i).occurred_at) continue;
-      rows.push_back({{"i", p.i},
-                      {"t", Who(p.i).tenant_id},
-                      {"m", p.member.member_id},
-                      {"occ", core::FormatRfc3339(In(p.i).occurred_at)},
-                      {"cur", p.member.tier}});
-    }
-    if (rows.empty()) return;
-    std::map<std::size_t, std::string> tiers;
-    for (const auto& r : tx_.Exec(store::kTiersAt, rows.dump())) {
-      tiers.emplace(r[0].as<std::size_t>(), r[1].as<std::string>());
-    }
-    for (auto& p : pending) {
-      if (auto it = tiers.find(p.i); it != tiers.end()) p.tier = it->second;
-    }
   }
 
   std::shared_ptr<const RuleSet> Rules(std::int64_t tenant, std::int64_t partner, int version) {
@@ -205,14 +180,15 @@ class Batch {
     return rules_.Get(tenant, partner, version, (*row)[0].as<std::string>());
   }
 
-  void Price(std::vector<Pending>& pending) {
-    std::vector<Pending> priced;
+  // The point type of each event (the tier changes points, never the type), which its lot's
+  // expiry depends on; refuses events without rules in force or with an unknown category.
+  void PointTypes(std::vector<Pending>& pending) {
+    std::vector<Pending> typed;
     for (auto& p : pending) {
       const auto& in = In(p.i);
       const auto& who = Who(p.i);
       try {
         if (in.points) {
-          p.points = *in.points;
           p.point_type = in.point_type.value_or("bonus");
         } else {
           if (!p.version) {
@@ -221,10 +197,70 @@ class Batch {
                                   core::FormatRfc3339(in.occurred_at),
                               {{"occurred_at", "no earning rules in force"}});
           }
-          auto rules = Rules(who.tenant_id, *who.partner_id, *p.version);
-          auto result = PriceAmount(*rules, *in.category, *in.amount_minor, p.tier, in.occurred_at);
+          p.rules = Rules(who.tenant_id, *who.partner_id, *p.version);
+          p.point_type =
+              in.point_type.value_or(PriceAmount(*p.rules, *in.category, 0, "", in.occurred_at).point_type);
+        }
+        typed.push_back(std::move(p));
+      } catch (const DomainError& e) {
+        Refuse(p.i, e);
+      }
+    }
+    pending = std::move(typed);
+  }
+
+  // Statement 2, after the locks: members' debt and available points, tiers of late events, expiries.
+  void ReadState(std::vector<Pending>& pending) {
+    if (pending.empty()) return;
+    json members = json::array();
+    json tiers = json::array();
+    json expiries = json::array();
+    for (const auto& p : pending) {
+      const auto key = KeyOf(Who(p.i), p);
+      if (state_.emplace(key, std::make_pair(0, 0)).second)
+        members.push_back({{"t", key.first}, {"m", key.second}});
+      const auto occ = core::FormatRfc3339(In(p.i).occurred_at);
+      if (p.rules && p.member.tier_since && *p.member.tier_since > In(p.i).occurred_at) {
+        tiers.push_back(
+            {{"i", p.i}, {"t", key.first}, {"m", key.second}, {"occ", occ}, {"cur", p.member.tier}});
+      }
+      expiries.push_back({{"i", p.i}, {"t", key.first}, {"pt", p.point_type}, {"occ", occ}});
+    }
+    std::map<std::size_t, std::string> tier_at;
+    std::map<std::size_t, std::optional<std::int64_t>> expiry;
+    std::size_t states = 0;
+    for (const auto& r :
+         tx_.Exec(store::kState, members.dump(), core::FormatRfc3339(now_), tiers.dump(), expiries.dump())) {
+      const auto kind = r[0].as<std::string>();
+      const auto i = r[1].as<std::size_t>();
+      if (kind == "s") {
+        auto v = json::parse(r[2].as<std::string>());  // [tenant, member, debt, available]
+        state_[{v[0].get<std::int64_t>(), v[1].get<std::int64_t>()}] = {v[2].get<std::int64_t>(),
+                                                                        v[3].get<std::int64_t>()};
+        ++states;
+      } else if (kind == "t") {
+        tier_at[i] = r[2].as<std::string>();
+      } else {
+        expiry[i] = r[2].is_null() ? std::nullopt : std::optional(std::stoll(r[2].as<std::string>()));
+      }
+    }
+    if (states != state_.size()) throw std::runtime_error("a member has no balance row");
+    for (auto& p : pending) {
+      if (auto it = tier_at.find(p.i); it != tier_at.end()) p.tier = it->second;
+      p.expires = expiry.at(p.i);
+    }
+  }
+
+  void Price(std::vector<Pending>& pending) {
+    std::vector<Pending> priced;
+    for (auto& p : pending) {
+      const auto& in = In(p.i);
+      try {
+        if (in.points) {
+          p.points = *in.points;
+        } else {
+          auto result = PriceAmount(*p.rules, *in.category, *in.amount_minor, p.tier, in.occurred_at);
           p.points = result.points;
-          p.point_type = in.point_type.value_or(result.point_type);
           p.multiplier = result.multiplier.ToString();
         }
         priced.push_back(std::move(p));
@@ -235,45 +271,29 @@ class Batch {
     pending = std::move(priced);
   }
 
+  // Statement 3: points repay debt first, in the events' order; the answers carry each event's
+  // balance right after it; everything is written at once with the stored answers.
   void Write(std::vector<Pending>& pending) {
-    if (pending.empty()) return;
-    // Debt and available points of each member, read after the members were locked.
-    json members = json::array();
-    std::map<MemberKey, std::pair<std::int64_t, std::int64_t>> state;  // debt, available
-    for (const auto& p : pending) {
-      MemberKey key{Who(p.i).tenant_id, p.member.member_id};
-      if (state.emplace(key, std::make_pair(0, 0)).second)
-        members.push_back({{"t", key.first}, {"m", key.second}});
-    }
-    std::size_t seen = 0;
-    for (const auto& r : tx_.Exec(store::kMemberStates, members.dump(), core::FormatRfc3339(now_))) {
-      state[{r[0].as<std::int64_t>(), r[1].as<std::int64_t>()}] = {r[2].as<std::int64_t>(),
-                                                                   r[3].as<std::int64_t>()};
-      ++seen;
-    }
-    if (seen != state.size()) throw std::runtime_error("a member has no balance row");
-    // Points repay debt first, in the events' order.
     std::map<MemberKey, std::pair<std::int64_t, std::int64_t>> moves;  // points, repaid
-    std::vector<std::int64_t> accrual_ids;
-    std::vector<std::int64_t> lot_ids;
-    for (const auto& r : tx_.Exec(store::kTakeIds, static_cast<int>(pending.size()))) {
-      accrual_ids.push_back(r[0].as<std::int64_t>());
-      lot_ids.push_back(r[1].as<std::int64_t>());
-    }
     json rows = json::array();
+    const auto now_micros = core::ToUnixMicros(now_);
     for (std::size_t k = 0; k < pending.size(); ++k) {
       auto& p = pending[k];
       const auto& in = In(p.i);
-      MemberKey key{Who(p.i).tenant_id, p.member.member_id};
-      auto& debt = state[key].first;
+      const auto& who = Who(p.i);
+      const auto key = KeyOf(who, p);
+      auto& [debt, available] = state_.at(key);
       p.repaid = std::min(debt, p.points);
       debt -= p.repaid;
+      // A lot already past its expiry (a late event) adds only the debt it repaid.
+      available += p.expires && *p.expires <= now_micros ? p.repaid : p.points;
+      std::tie(p.accrual_id, p.lot_id) = ids_.at(k);
       auto& move = moves[key];
       move.first += p.points;
       move.second += p.repaid;
       rows.push_back({{"i", p.i},
                       {"t", key.first},
-                      {"p", *Who(p.i).partner_id},
+                      {"p", *who.partner_id},
                       {"ev", in.event_id},
                       {"m", key.second},
                       {"card", OrNull(in.card_no)},
@@ -285,50 +305,36 @@ class Batch {
                       {"mul", OrNull(p.multiplier)},
                       {"occ", core::FormatRfc3339(in.occurred_at)},
                       {"rem", p.points - p.repaid},
-                      {"aid", accrual_ids.at(k)},
-                      {"lid", lot_ids.at(k)}});
+                      {"aid", p.accrual_id},
+                      {"lid", p.lot_id},
+                      {"exp", OrNull(p.expires)}});
+      json body = {{"accrual_id", p.accrual_id}, {"event_id", in.event_id},    {"member_id", key.second},
+                   {"points", p.points},         {"point_type", p.point_type}, {"partner", who.partner_code}};
+      body["rule_version"] = p.version ? json(*p.version) : json(nullptr);
+      body["expires_at"] = p.expires && p.points > 0
+                               ? json(core::FormatRfc3339(core::FromUnixMicros(*p.expires)))
+                               : json(nullptr);
+      body["balance"] = available;
+      out_[p.i].answer = {201, std::move(body)};
+      to_record_.push_back(p.i);
     }
+    if (to_record_.empty()) return;
     json totals = json::array();
     for (const auto& [key, move] : moves) {
       if (move.first == 0) continue;
       totals.push_back({{"t", key.first}, {"m", key.second}, {"p", move.first}, {"r", move.second}});
     }
-    std::map<std::size_t, std::optional<std::int64_t>> expiry;
-    for (const auto& r : tx_.Exec(store::kWriteAccruals, rows.dump(), totals.dump())) {
-      expiry[r[0].as<std::size_t>()] = r[1].is_null() ? std::nullopt : std::optional(r[1].as<std::int64_t>());
-    }
-    if (expiry.size() != pending.size()) throw std::runtime_error("accruals written do not match the batch");
-    const auto now_micros = core::ToUnixMicros(now_);
-    for (std::size_t k = 0; k < pending.size(); ++k) {
-      const auto& p = pending[k];
-      const auto accrual_id = accrual_ids[k];
-      const auto& expires = expiry.at(p.i);
-      auto& available = state[{Who(p.i).tenant_id, p.member.member_id}].second;
-      // A lot already past its expiry (a late event) adds only the debt it repaid.
-      available += expires && *expires <= now_micros ? p.repaid : p.points;
-      json body = {{"accrual_id", accrual_id},        {"event_id", In(p.i).event_id},
-                   {"member_id", p.member.member_id}, {"points", p.points},
-                   {"point_type", p.point_type},      {"partner", Who(p.i).partner_code}};
-      body["rule_version"] = p.version ? json(*p.version) : json(nullptr);
-      body["expires_at"] =
-          expires ? json(core::FormatRfc3339(core::FromUnixMicros(*expires))) : json(nullptr);
-      body["balance"] = available;
-      out_[p.i].answer = {201, std::move(body)};
-      to_record_.push_back(p.i);
-    }
-  }
-
-  void Store() {
-    if (to_record_.empty()) return;
-    json rows = json::array();
+    json answers = json::array();
     for (auto i : to_record_) {
       auto row = KeyRow(keys_[i]);
       row["h"] = keys_[i].request_hash;
       row["st"] = out_[i].answer.status;
       row["r"] = out_[i].answer.body;
-      rows.push_back(std::move(row));
+      answers.push_back(std::move(row));
     }
-    tx_.Exec(store::kInsertAnswers, rows.dump(-1, ' ', false, json::error_handler_t::replace));
+    const auto replace = json::error_handler_t::replace;
+    tx_.Exec(store::kWrite, rows.dump(-1, ' ', false, replace), totals.dump(),
+             answers.dump(-1, ' ', false, replace));
   }
 
   void AnswerRepeats() {
@@ -349,7 +355,9 @@ class Batch {
   core::Instant now_;
   std::vector<AccrualOutcome> out_;
   std::vector<db::IdempotencyKey> keys_;
-  std::vector<std::pair<std::size_t, std::size_t>> repeats_;  // (event, its first occurrence)
+  std::vector<std::pair<std::size_t, std::size_t>> repeats_;          // (event, its first occurrence)
+  std::vector<std::pair<std::int64_t, std::int64_t>> ids_;            // accrual and lot ids taken ahead
+  std::map<MemberKey, std::pair<std::int64_t, std::int64_t>> state_;  // debt, available
   std::vector<std::size_t> to_record_;
 };
 

@@ -50,8 +50,8 @@ struct Config {
   // Group commit of single accruals: concurrent POST /v1/accruals are gathered into one
   // transaction of at most group_commit_max_events, waiting at most group_commit_window_us after
   // the first one arrived (0: take what is queued at once), on group_commit_writers connections.
-  int group_commit_max_events = 256;
-  std::int64_t group_commit_window_us = 1000;
+  int group_commit_max_events = 32;
+  std::int64_t group_commit_window_us = 500;
   int group_commit_writers = 4;
 
   // Lines of a billing feed applied per transaction.
