@@ -1,5 +1,7 @@
 #include "unipoints/settlement/statement_service.hpp"
 
+#include <csv.h>
+
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -427,51 +429,30 @@ json Reconcile(db::Tx& tx, const tenancy::Principal& who, core::Period period,
 
 std::string CsvField(std::string_view value) {
   if (value.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(value);
-  std::string out = "\"";
-  for (char c : value) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
+  std::string out(csv_write(nullptr, 0, value.data(), value.size()), '\0');  // libcsv's quoting
+  csv_write(out.data(), out.size(), value.data(), value.size());
   return out;
 }
 
 std::optional<std::vector<std::string>> SplitCsvRecord(std::string_view record) {
-  std::vector<std::string> fields(1);
-  std::size_t i = 0;
-  bool at_start = true;
-  while (i < record.size()) {
-    const char c = record[i];
-    if (at_start && c == '"') {
-      ++i;
-      for (;;) {
-        if (i >= record.size()) return std::nullopt;  // unterminated
-        if (record[i] == '"') {
-          if (i + 1 < record.size() && record[i + 1] == '"') {
-            fields.back() += '"';
-            i += 2;
-            continue;
-          }
-          ++i;
-          break;
-        }
-        fields.back() += record[i++];
-      }
-      if (i < record.size() && record[i] != ',') return std::nullopt;  // text after the closing quote
-      at_start = false;
-      continue;
-    }
-    if (c == ',') {
-      fields.emplace_back();
-      at_start = true;
-    } else {
-      if (c == '"') return std::nullopt;  // a bare quote inside an unquoted field
-      fields.back() += c;
-      at_start = false;
-    }
-    ++i;
-  }
-  return fields;
+  if (record.empty()) return std::vector<std::string>{""};
+  struct Collect {
+    std::vector<std::string> fields;
+    int rows = 0;
+  } collect;
+  csv_parser parser{};
+  if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) throw std::bad_alloc();
+  auto on_field = [](void* s, std::size_t len, void* data) {
+    static_cast<Collect*>(data)->fields.emplace_back(static_cast<const char*>(s), len);
+  };
+  auto on_row = [](int, void* data) { ++static_cast<Collect*>(data)->rows; };
+  const bool parsed =
+      csv_parse(&parser, record.data(), record.size(), on_field, on_row, &collect) == record.size() &&
+      csv_fini(&parser, on_field, on_row, &collect) == 0;
+  csv_free(&parser);
+  // One record, strictly quoted (no quote inside an unquoted field, nothing after a closing one).
+  if (!parsed || collect.rows != 1) return std::nullopt;
+  return std::move(collect.fields);
 }
 
 std::string FormatMinor(std::int64_t minor, int minor_units) {
