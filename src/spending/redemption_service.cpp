@@ -315,7 +315,9 @@ json Redeem(db::Tx& tx, const tenancy::Principal& who, const RedemptionRequest& 
   const auto tenant = who.tenant_id;
   auto member = r.card_no ? members::MemberService::ByCard(tx, tenant, *r.card_no, true)
                           : members::MemberService::ById(tx, tenant, *r.member_id, true);
-  auto reward_row = tx.ExecOne(store::kLockReward, tenant, r.reward);
+  // The reward is read, not locked: redemptions of one reward by different members run side by
+  // side; a limited stock is taken at the end by one conditional update (kTakeStock).
+  auto reward_row = tx.ExecOne(store::kGetReward, tenant, r.reward);
   if (!reward_row) {
     throw DomainError(ErrorCode::kUnknownReward, "No reward '" + r.reward + "'",
                       {{"reward", "unknown reward"}});
@@ -403,7 +405,16 @@ json Redeem(db::Tx& tx, const tenancy::Principal& who, const RedemptionRequest& 
     lots::WriteLedger(tx, tenant, member.member_id, "redemption", -pts, src, std::nullopt, ref);
   }
   BookLines(tx, tenant, redemption_id, reward.partner_id, pieces, "redemption", now);
-  if (reward.stock) tx.Exec(store::kMoveStock, tenant, reward.id, -r.quantity);
+  if (reward.stock && tx.Exec(store::kTakeStock, tenant, reward.id, r.quantity).empty()) {
+    // Sold out meanwhile (or made unlimited): read the stock as it is now.
+    const auto now_row = tx.ExecOne(store::kGetReward, tenant, r.reward);
+    const auto current = now_row ? ReadReward(*now_row).stock : std::optional<std::int64_t>(0);
+    if (current) {
+      throw DomainError(ErrorCode::kOutOfStock,
+                        "Only " + std::to_string(*current) + " of '" + reward.code + "' left",
+                        {{"quantity", "more than the stock"}}, {{"stock", *current}});
+    }
+  }
   return {{"redemption_id", redemption_id},
           {"member_id", member.member_id},
           {"reward", reward.code},

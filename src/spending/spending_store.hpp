@@ -33,6 +33,11 @@ inline constexpr db::Query kUpdateReward{
     "reward_update",
     "UPDATE rewards SET name = $3, stock = $4::bigint, available_from = $5::timestamptz,"
     " available_to = $6::timestamptz, status = $7 WHERE tenant_id = $1 AND id = $2"};
+// Takes `$3` from a limited stock; no row when the stock is short (or no longer limited).
+inline constexpr db::Query kTakeStock{
+    "reward_take_stock",
+    "UPDATE rewards SET stock = stock - $3 WHERE tenant_id = $1 AND id = $2 AND stock IS NOT NULL"
+    " AND stock >= $3 RETURNING stock"};
 inline constexpr db::Query kMoveStock{
     "reward_move_stock",
     "UPDATE rewards SET stock = stock + $3 WHERE tenant_id = $1 AND id = $2 AND stock IS NOT NULL"};

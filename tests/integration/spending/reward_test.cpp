@@ -197,6 +197,42 @@ TEST_F(RewardTest, BadPriceIs400NamingTheFieldAndCreatesNothing) {
   EXPECT_TRUE(list.json["items"].empty()) << list;
 }
 
+TEST_F(RewardTest, ConcurrentRedemptionsNeverOversellALimitedStock) {
+  auto a = CreateAlliance();
+  NewReward(
+      a.admin,
+      {{"code", "LAMP"}, {"partner", "R"}, {"name", "台灯"}, {"price", {{"points", 100}}}, {"stock", 5}});
+  constexpr int kMembers = 12;
+  std::vector<Enrolled> members;
+  for (int i = 0; i < kMembers; ++i) {
+    members.push_back(Enrol(a.agent));
+    Give(a.r_key, members.back(), 100);
+  }
+  std::vector<Response> answers(kMembers);
+  Parallel(kMembers, [&](int t, HttpClient& client) {
+    answers[t] = client.Post("/v1/redemptions",
+                             {{"request_id", Unique("lamp-")},
+                              {"member_id", members[t].member_id},
+                              {"reward", "LAMP"},
+                              {"quantity", 1}},
+                             a.r_key);
+  });
+  int sold = 0, refused = 0;
+  for (int t = 0; t < kMembers; ++t) {
+    if (answers[t].status == 201) {
+      ++sold;
+      EXPECT_EQ(Balance(a.agent, members[t].member_id)["available"], 0);
+    } else {
+      EXPECT_TRUE(IsProblem(answers[t], 422, "out_of_stock")) << answers[t];
+      ++refused;
+      EXPECT_EQ(Balance(a.agent, members[t].member_id)["available"], 100) << "a refusal took points";
+    }
+  }
+  EXPECT_EQ(sold, 5);
+  EXPECT_EQ(refused, kMembers - 5);
+  EXPECT_EQ(GetReward(a.agent, "LAMP")["stock"], 0);
+}
+
 TEST_F(RewardTest, StockRunsOutAtItsLimitAndNothingMoreIsTaken) {
   auto a = CreateAlliance();
   NewReward(
