@@ -1,6 +1,11 @@
 #include "unipoints/feeds/feed_service.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "feed_store.hpp"
 #include "unipoints/core/crypto.hpp"
@@ -110,6 +115,7 @@ class FeedRun {
     parser_.Finish(records);
     co_await Take(records);
     if (chunk_.lines > 0) co_await Apply();
+    co_await AwaitWrite();
     if (seen_ < applied_) {
       throw DomainError(ErrorCode::kFeedMismatch,
                         "The body has " + std::to_string(seen_) + " lines; feed '" + request_.feed_id +
@@ -144,6 +150,7 @@ class FeedRun {
     }
     applied_ = row[1].as<std::int64_t>();
     applied_digest_ = row[2].as<std::string>();
+    next_at_ = applied_;
   }
 
   // Hashes the records, skips the prefix already applied, gathers the rest into chunks.
@@ -197,25 +204,60 @@ class FeedRun {
     chunk_.item_records.push_back(std::move(r.text));
   }
 
+  // Chunk k is written while chunk k+1 is read and parsed. Chunks still commit in order: each
+  // write starts once the one before it has ended (and a failed write stops the feed).
   boost::asio::awaitable<void> Apply() {
-    const auto digest = hash_.HexSoFar();
-    const auto at = applied_;
+    co_await AwaitWrite();
+    auto chunk = std::make_shared<Chunk>(std::move(chunk_));
+    chunk_.Clear();
+    const auto at = next_at_;
+    next_at_ += chunk->lines;
+    auto flight = std::make_shared<InFlight>(co_await boost::asio::this_coro::executor);
+    in_flight_ = flight;
+    boost::asio::co_spawn(flight->done_signal.get_executor(), Write(chunk, at, hash_.HexSoFar()),
+                          [flight](std::exception_ptr error) {
+                            flight->error = error;
+                            flight->done = true;
+                            flight->done_signal.cancel();
+                          });
+  }
+
+ public:
+  // Waits for the chunk being written, if any; rethrows its failure.
+  boost::asio::awaitable<void> AwaitWrite() {
+    if (!in_flight_) co_return;
+    auto flight = std::move(in_flight_);
+    if (!flight->done)
+      co_await flight->done_signal.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (flight->error) std::rethrow_exception(flight->error);
+  }
+
+ private:
+  struct InFlight {
+    explicit InFlight(const boost::asio::any_io_executor& ex)
+        : done_signal(ex, std::chrono::steady_clock::time_point::max()) {}
+    boost::asio::steady_timer done_signal;  // cancelled when the write ends
+    bool done = false;
+    std::exception_ptr error;
+  };
+
+  boost::asio::awaitable<void> Write(std::shared_ptr<Chunk> chunk, std::int64_t at, std::string digest) {
     co_await db_.Run([&](db::Tx& tx) {
       std::vector<const earning::AccrualItem*> items;
-      for (const auto& item : chunk_.items) items.push_back(&item);
+      for (const auto& item : chunk->items) items.push_back(&item);
       auto outcomes = earning::ApplyAccruals(tx, items, rules_, clock_.Now());
       Counts c;
       json rejects = json::array();
-      for (const auto& r : chunk_.rejected) rejects.push_back(RejectRow(r));
+      for (const auto& r : chunk->rejected) rejects.push_back(RejectRow(r));
       for (std::size_t k = 0; k < outcomes.size(); ++k) {
         const auto& o = outcomes[k];
         if (o.answer.status == 201) {
           (o.replay ? c.duplicate : c.created) += 1;
           continue;
         }
-        rejects.push_back(RejectRow({chunk_.item_lines[k], chunk_.items[k].input.event_id,
+        rejects.push_back(RejectRow({chunk->item_lines[k], chunk->items[k].input.event_id,
                                      o.answer.body.value("code", "rejected"), ProblemReason(o.answer.body),
-                                     chunk_.item_records[k]}));
+                                     chunk->item_records[k]}));
       }
       c.rejected = static_cast<std::int64_t>(rejects.size());
       if (!rejects.empty()) {
@@ -223,13 +265,10 @@ class FeedRun {
                 rejects.dump(-1, ' ', false, json::error_handler_t::replace));
       }
       auto moved = tx.Exec(store::kAdvanceFeed, who_.tenant_id, *who_.partner_id, request_.feed_id, at,
-                           chunk_.lines, c.created, c.duplicate, c.rejected, digest);
+                           chunk->lines, c.created, c.duplicate, c.rejected, digest);
       if (moved.empty()) throw std::runtime_error("feed " + request_.feed_id + " moved under us");
       return c;
     });
-    applied_ += chunk_.lines;
-    applied_digest_ = digest;
-    chunk_.Clear();
   }
 
   db::Database& db_;
@@ -243,10 +282,12 @@ class FeedRun {
   core::Sha256 hash_;
   bool header_hashed_ = false;
   bool opened_ = false;
-  std::int64_t applied_ = 0;  // lines applied, by earlier posts and this one
+  std::int64_t applied_ = 0;  // lines earlier posts applied
   std::string applied_digest_;
-  std::int64_t seen_ = 0;  // lines read from this body
+  std::int64_t next_at_ = 0;  // lines applied once the chunks handed to Write so far are
+  std::int64_t seen_ = 0;     // lines read from this body
   Chunk chunk_;
+  std::shared_ptr<InFlight> in_flight_;
 };
 
 }  // namespace
@@ -278,6 +319,11 @@ boost::asio::awaitable<json> PostFeed(db::Database& db, const config::Config& co
     error = std::current_exception();
   }
   if (ended) {
+    try {
+      co_await run.AwaitWrite();  // a chunk may still be being written: let it end either way
+    } catch (const std::exception& e) {
+      spdlog::warn("feed {}: the last chunk failed too: {}", request.feed_id, e.what());
+    }
     if (run.opened()) {
       try {
         co_await run.Close(ended->first, ended->second);
