@@ -1,6 +1,7 @@
--- Billing feeds (POST /v1/feeds): a partner's file of accrual lines, applied in chunks. Each chunk's
--- transaction also advances the feed's counters, so `lines` is exactly the prefix already applied:
--- re-posting the same Feed-Id skips it (after checking it is the same prefix: prefix_sha256).
+-- Billing feeds (POST /v1/feeds): a partner's file of accrual lines, cut into chunks of chunk_lines
+-- lines, each chunk split by member into `parts` parts written side by side. Each part's
+-- transaction records the part (with a digest of its lines) and adds to the feed's counters, so a
+-- re-post of the same Feed-Id skips exactly the parts already applied (after checking their digests).
 CREATE TABLE feeds (
   tenant_id     bigint NOT NULL REFERENCES tenants (id),
   partner_id    bigint NOT NULL,
@@ -11,7 +12,8 @@ CREATE TABLE feeds (
   created       bigint NOT NULL DEFAULT 0,
   duplicate     bigint NOT NULL DEFAULT 0,
   rejected      bigint NOT NULL DEFAULT 0,
-  prefix_sha256 text NOT NULL,  -- of the header and the first `lines` records
+  chunk_lines   integer NOT NULL CHECK (chunk_lines > 0),
+  parts         integer NOT NULL CHECK (parts > 0),
   error         text,
   posts         integer NOT NULL DEFAULT 1,
   created_at    timestamptz NOT NULL DEFAULT now(),
@@ -19,6 +21,18 @@ CREATE TABLE feeds (
   finished_at   timestamptz,
   PRIMARY KEY (tenant_id, partner_id, feed_id),
   FOREIGN KEY (tenant_id, partner_id) REFERENCES partners (tenant_id, id)
+);
+
+CREATE TABLE feed_parts (
+  tenant_id  bigint NOT NULL,
+  partner_id bigint NOT NULL,
+  feed_id    text NOT NULL,
+  chunk      bigint NOT NULL,
+  part       integer NOT NULL,
+  lines      integer NOT NULL,
+  sha256     text NOT NULL,  -- of the format, the CSV header and the part's lines
+  PRIMARY KEY (tenant_id, partner_id, feed_id, chunk, part),
+  FOREIGN KEY (tenant_id, partner_id, feed_id) REFERENCES feeds (tenant_id, partner_id, feed_id)
 );
 
 CREATE TABLE feed_rejects (

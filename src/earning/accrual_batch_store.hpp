@@ -54,7 +54,8 @@ inline constexpr db::Query kState{
     "   AND l.expires_at <= $2::timestamptz), 0))::text"
     " FROM json_to_recordset($1::json) AS x(t bigint, m bigint)"
     " JOIN member_balances b ON b.tenant_id = x.t AND b.member_id = x.m"
-    " UNION ALL SELECT 't', x.i, coalesce((SELECT h.to_tier FROM member_tier_history h WHERE h.tenant_id = x.t"
+    " UNION ALL SELECT 't', x.i, coalesce((SELECT h.to_tier FROM member_tier_history h WHERE h.tenant_id = "
+    "x.t"
     "   AND h.member_id = x.m AND h.at <= x.occ ORDER BY h.at DESC, h.id DESC LIMIT 1),"
     " (SELECT h.from_tier FROM member_tier_history h WHERE h.tenant_id = x.t AND h.member_id = x.m"
     "   ORDER BY h.at, h.id LIMIT 1), x.cur)"
@@ -62,7 +63,8 @@ inline constexpr db::Query kState{
     " UNION ALL SELECT 'e', e.i, (extract(epoch FROM CASE pol.kind"
     "     WHEN 'calendar_years' THEN make_timestamptz("
     "       extract(year FROM (e.occ AT TIME ZONE pol.tz))::int + pol.n, 1, 1, 0, 0, 0, pol.tz)"
-    "     WHEN 'months' THEN ((e.occ AT TIME ZONE pol.tz) + make_interval(months => pol.n)) AT TIME ZONE pol.tz"
+    "     WHEN 'months' THEN ((e.occ AT TIME ZONE pol.tz) + make_interval(months => pol.n)) AT TIME ZONE "
+    "pol.tz"
     "     END) * 1000000)::bigint::text"
     " FROM e JOIN pol ON pol.t = e.t AND pol.pt = e.pt"};
 
@@ -77,7 +79,8 @@ inline constexpr db::Query kVersionBody{"earning_version_body",
 inline constexpr db::Query kWrite{
     "accruals_write",
     "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS x(i int, t bigint, p bigint, ev text, m bigint,"
-    "   card text, cat text, amt bigint, pts bigint, pt text, rv int, mul numeric, occ timestamptz, rem bigint,"
+    "   card text, cat text, amt bigint, pts bigint, pt text, rv int, mul numeric, occ timestamptz, rem "
+    "bigint,"
     "   aid bigint, lid bigint, exp bigint)),"
     " a AS (INSERT INTO accruals (id, tenant_id, partner_id, event_id, member_id, card_no, category,"
     "   amount_minor, points, point_type, rule_version, multiplier, occurred_at) OVERRIDING SYSTEM VALUE"

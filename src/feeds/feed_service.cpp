@@ -1,6 +1,9 @@
 #include "unipoints/feeds/feed_service.hpp"
 
 #include <spdlog/spdlog.h>
+#include <cctype>
+#include <map>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -78,6 +81,24 @@ struct Counts {
   std::int64_t created = 0, duplicate = 0, rejected = 0;
 };
 
+// Which part of its chunk a record goes to: by member, so that the parts written side by side
+// never wait for each other's member locks (by member id, or a digit of the card number; stable
+// across processes, as a resumed feed must cut its lines the same way).
+int PartOf(const FeedRecord& r, int parts) {
+  if (parts <= 1 || !r.event.is_object()) return 0;
+  if (auto it = r.event.find("member_id"); it != r.event.end() && it->is_number_integer()) {
+    const auto id = it->get<std::int64_t>();
+    return static_cast<int>((id % parts + parts) % parts);
+  }
+  if (auto it = r.event.find("card_no"); it != r.event.end() && it->is_string()) {
+    const auto& card = it->get_ref<const std::string&>();
+    if (card.size() >= 2 && std::isdigit(static_cast<unsigned char>(card[card.size() - 2])) != 0) {
+      return (card[card.size() - 2] - '0') % parts;
+    }
+  }
+  return 0;
+}
+
 class FeedRun {
  public:
   FeedRun(db::Database& db, const config::Config& config, const core::Clock& clock, earning::RuleCache& rules,
@@ -114,14 +135,8 @@ class FeedRun {
     if (request_.gzip) inflater_.Finish();
     parser_.Finish(records);
     co_await Take(records);
-    if (chunk_.lines > 0) co_await Apply();
-    co_await AwaitWrite();
-    if (seen_ < applied_) {
-      throw DomainError(ErrorCode::kFeedMismatch,
-                        "The body has " + std::to_string(seen_) + " lines; feed '" + request_.feed_id +
-                            "' already applied " + std::to_string(applied_),
-                        {{"body", "shorter than what this Feed-Id applied"}});
-    }
+    if (in_chunk_ > 0) co_await Apply();
+    co_await AwaitWrites();
     co_await Close("applied", std::nullopt);
   }
 
@@ -134,105 +149,26 @@ class FeedRun {
 
   bool opened() const { return opened_; }
 
- private:
-  boost::asio::awaitable<void> Open() {
-    hash_.Update(FormatName(request_.format) + "\n");
-    const auto empty_digest = hash_.HexSoFar();
-    auto row = co_await db_.Run([&](db::Tx& tx) {
-      return tx.Exec(store::kOpenFeed, who_.tenant_id, *who_.partner_id, request_.feed_id,
-                     FormatName(request_.format), empty_digest)[0];
-    });
-    opened_ = true;
-    if (row[0].as<std::string>() != FormatName(request_.format)) {
-      throw DomainError(ErrorCode::kFeedMismatch,
-                        "Feed '" + request_.feed_id + "' was posted as " + row[0].as<std::string>(),
-                        {{"Content-Type", "differs from the feed's first post"}});
-    }
-    applied_ = row[1].as<std::int64_t>();
-    applied_digest_ = row[2].as<std::string>();
-    next_at_ = applied_;
-  }
-
-  // Hashes the records, skips the prefix already applied, gathers the rest into chunks.
-  boost::asio::awaitable<void> Take(std::vector<FeedRecord>& records) {
-    for (auto& r : records) {
-      if (!header_hashed_) {
-        hash_.Update(parser_.header() + "\n");
-        header_hashed_ = true;
+  // Waits for the parts being written, if any; rethrows the first failure.
+  boost::asio::awaitable<void> AwaitWrites() {
+    auto flights = std::move(in_flight_);
+    in_flight_.clear();
+    std::exception_ptr first;
+    for (auto& flight : flights) {
+      if (!flight->done) {
+        co_await flight->done_signal.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
       }
-      hash_.Update(r.text);
-      hash_.Update("\n");
-      seen_ = r.line;
-      if (r.line < applied_) continue;
-      if (r.line == applied_) {
-        if (hash_.HexSoFar() != applied_digest_) {
-          throw DomainError(ErrorCode::kFeedMismatch,
-                            "The first " + std::to_string(applied_) + " lines differ from what feed '" +
-                                request_.feed_id + "' already applied",
-                            {{"body", "does not begin with the lines already applied"}});
-        }
-        continue;
-      }
-      Add(std::move(r));
-      if (chunk_.lines >= config_.feed_chunk_lines) co_await Apply();
+      if (flight->error && !first) first = flight->error;
     }
-    records.clear();
-  }
-
-  void Add(FeedRecord&& r) {
-    ++chunk_.lines;
-    const std::string event_id =
-        r.event.is_object() && r.event.contains("event_id") && r.event["event_id"].is_string()
-            ? r.event["event_id"].get<std::string>()
-            : std::string();
-    if (!r.error.empty()) {
-      chunk_.rejected.push_back({r.line, event_id, "unreadable",
-                                 "line " + std::to_string(r.line) + " " + r.error, std::move(r.text)});
-      return;
-    }
-    http::Fields f(r.event);
-    auto input = earning::ParseAccrual(r.event, f, clock_.Now());
-    if (!f.ok()) {
-      auto errors = f.TakeErrors();
-      chunk_.rejected.push_back({r.line, event_id,
-                                 std::string(core::Describe(ErrorCode::kValidationFailed).name),
-                                 errors.front().field + ": " + errors.front().message, std::move(r.text)});
-      return;
-    }
-    chunk_.items.push_back(earning::AccrualItem{who_, std::move(input)});
-    chunk_.item_lines.push_back(r.line);
-    chunk_.item_records.push_back(std::move(r.text));
-  }
-
-  // Chunk k is written while chunk k+1 is read and parsed. Chunks still commit in order: each
-  // write starts once the one before it has ended (and a failed write stops the feed).
-  boost::asio::awaitable<void> Apply() {
-    co_await AwaitWrite();
-    auto chunk = std::make_shared<Chunk>(std::move(chunk_));
-    chunk_.Clear();
-    const auto at = next_at_;
-    next_at_ += chunk->lines;
-    auto flight = std::make_shared<InFlight>(co_await boost::asio::this_coro::executor);
-    in_flight_ = flight;
-    boost::asio::co_spawn(flight->done_signal.get_executor(), Write(chunk, at, hash_.HexSoFar()),
-                          [flight](std::exception_ptr error) {
-                            flight->error = error;
-                            flight->done = true;
-                            flight->done_signal.cancel();
-                          });
-  }
-
- public:
-  // Waits for the chunk being written, if any; rethrows its failure.
-  boost::asio::awaitable<void> AwaitWrite() {
-    if (!in_flight_) co_return;
-    auto flight = std::move(in_flight_);
-    if (!flight->done)
-      co_await flight->done_signal.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-    if (flight->error) std::rethrow_exception(flight->error);
+    if (first) std::rethrow_exception(first);
   }
 
  private:
+  struct Part {
+    Chunk data;
+    std::unique_ptr<core::Sha256> hash;
+  };
+
   struct InFlight {
     explicit InFlight(const boost::asio::any_io_executor& ex)
         : done_signal(ex, std::chrono::steady_clock::time_point::max()) {}
@@ -241,7 +177,108 @@ class FeedRun {
     std::exception_ptr error;
   };
 
-  boost::asio::awaitable<void> Write(std::shared_ptr<Chunk> chunk, std::int64_t at, std::string digest) {
+  boost::asio::awaitable<void> Open() {
+    auto row = co_await db_.Run([&](db::Tx& tx) {
+      return tx.Exec(store::kOpenFeed, who_.tenant_id, *who_.partner_id, request_.feed_id,
+                     FormatName(request_.format), config_.feed_chunk_lines, config_.feed_parts)[0];
+    });
+    opened_ = true;
+    if (row[0].as<std::string>() != FormatName(request_.format)) {
+      throw DomainError(ErrorCode::kFeedMismatch,
+                        "Feed '" + request_.feed_id + "' was posted as " + row[0].as<std::string>(),
+                        {{"Content-Type", "differs from the feed's first post"}});
+    }
+    // A resumed feed is cut as its first post was, whatever the configuration says now.
+    chunk_lines_ = row[1].as<std::int64_t>();
+    parts_.resize(static_cast<std::size_t>(row[2].as<int>()));
+    auto recorded = co_await db_.Read([&](db::Tx& tx) {
+      return tx.Exec(store::kFeedParts, who_.tenant_id, *who_.partner_id, request_.feed_id);
+    });
+    for (const auto& r : recorded) {
+      recorded_.emplace(std::make_pair(r[0].as<std::int64_t>(), r[1].as<int>()), r[2].as<std::string>());
+    }
+  }
+
+  // Gathers the records into the parts of the current chunk; a full chunk is applied.
+  boost::asio::awaitable<void> Take(std::vector<FeedRecord>& records) {
+    for (auto& r : records) {
+      auto& part = parts_[static_cast<std::size_t>(PartOf(r, static_cast<int>(parts_.size())))];
+      if (!part.hash) {
+        part.hash = std::make_unique<core::Sha256>();
+        part.hash->Update(FormatName(request_.format) + "\n" + parser_.header() + "\n");
+      }
+      part.hash->Update(r.text);
+      part.hash->Update("\n");
+      Add(part.data, std::move(r));
+      if (++in_chunk_ >= chunk_lines_) co_await Apply();
+    }
+    records.clear();
+  }
+
+  void Add(Chunk& chunk, FeedRecord&& r) {
+    ++chunk.lines;
+    const std::string event_id =
+        r.event.is_object() && r.event.contains("event_id") && r.event["event_id"].is_string()
+            ? r.event["event_id"].get<std::string>()
+            : std::string();
+    if (!r.error.empty()) {
+      chunk.rejected.push_back({r.line, event_id, "unreadable",
+                                "line " + std::to_string(r.line) + " " + r.error, std::move(r.text)});
+      return;
+    }
+    http::Fields f(r.event);
+    auto input = earning::ParseAccrual(r.event, f, clock_.Now());
+    if (!f.ok()) {
+      auto errors = f.TakeErrors();
+      chunk.rejected.push_back({r.line, event_id,
+                                std::string(core::Describe(ErrorCode::kValidationFailed).name),
+                                errors.front().field + ": " + errors.front().message, std::move(r.text)});
+      return;
+    }
+    chunk.items.push_back(earning::AccrualItem{who_, std::move(input)});
+    chunk.item_lines.push_back(r.line);
+    chunk.item_records.push_back(std::move(r.text));
+  }
+
+  // The parts of a full chunk are written side by side, while the next chunk is read and parsed;
+  // a chunk's writes start once the previous chunk's have ended. Parts a previous post applied
+  // are skipped once their digests match (else nothing of the chunk is written: feed_mismatch).
+  boost::asio::awaitable<void> Apply() {
+    co_await AwaitWrites();
+    const auto chunk_no = chunk_no_++;
+    std::vector<std::pair<int, std::string>> to_write;
+    for (std::size_t p = 0; p < parts_.size(); ++p) {
+      if (parts_[p].data.lines == 0) continue;
+      auto digest = parts_[p].hash->HexSoFar();
+      auto it = recorded_.find({chunk_no, static_cast<int>(p)});
+      if (it == recorded_.end()) {
+        to_write.emplace_back(static_cast<int>(p), std::move(digest));
+      } else if (it->second != digest) {
+        throw DomainError(ErrorCode::kFeedMismatch,
+                          "Lines " + std::to_string(chunk_no * chunk_lines_ + 1) + "-" +
+                              std::to_string((chunk_no + 1) * chunk_lines_) + " differ from what feed '" +
+                              request_.feed_id + "' already applied",
+                          {{"body", "does not match the lines already applied"}});
+      }
+    }
+    const auto ex = co_await boost::asio::this_coro::executor;
+    for (auto& [p, digest] : to_write) {
+      auto chunk = std::make_shared<Chunk>(std::move(parts_[static_cast<std::size_t>(p)].data));
+      auto flight = std::make_shared<InFlight>(ex);
+      in_flight_.push_back(flight);
+      boost::asio::co_spawn(ex, Write(chunk, chunk_no, p, std::move(digest)),
+                            [flight](std::exception_ptr error) {
+                              flight->error = error;
+                              flight->done = true;
+                              flight->done_signal.cancel();
+                            });
+    }
+    for (auto& part : parts_) part = Part{};
+    in_chunk_ = 0;
+  }
+
+  boost::asio::awaitable<void> Write(std::shared_ptr<Chunk> chunk, std::int64_t chunk_no, int part,
+                                     std::string digest) {
     co_await db_.Run([&](db::Tx& tx) {
       std::vector<const earning::AccrualItem*> items;
       for (const auto& item : chunk->items) items.push_back(&item);
@@ -264,10 +301,8 @@ class FeedRun {
         tx.Exec(store::kInsertRejects, who_.tenant_id, *who_.partner_id, request_.feed_id,
                 rejects.dump(-1, ' ', false, json::error_handler_t::replace));
       }
-      auto moved = tx.Exec(store::kAdvanceFeed, who_.tenant_id, *who_.partner_id, request_.feed_id, at,
-                           chunk->lines, c.created, c.duplicate, c.rejected, digest);
-      if (moved.empty()) throw std::runtime_error("feed " + request_.feed_id + " moved under us");
-      return c;
+      tx.Exec(store::kRecordPart, who_.tenant_id, *who_.partner_id, request_.feed_id, chunk_no, part,
+              chunk->lines, digest, c.created, c.duplicate, c.rejected);
     });
   }
 
@@ -279,15 +314,13 @@ class FeedRun {
   const FeedRequest& request_;
   FeedParser parser_;
   GzipInflater inflater_;
-  core::Sha256 hash_;
-  bool header_hashed_ = false;
   bool opened_ = false;
-  std::int64_t applied_ = 0;  // lines earlier posts applied
-  std::string applied_digest_;
-  std::int64_t next_at_ = 0;  // lines applied once the chunks handed to Write so far are
-  std::int64_t seen_ = 0;     // lines read from this body
-  Chunk chunk_;
-  std::shared_ptr<InFlight> in_flight_;
+  std::int64_t chunk_lines_ = 1;
+  std::vector<Part> parts_;
+  std::map<std::pair<std::int64_t, int>, std::string> recorded_;  // (chunk, part) applied -> digest
+  std::int64_t chunk_no_ = 0;
+  std::int64_t in_chunk_ = 0;  // lines in the current chunk
+  std::vector<std::shared_ptr<InFlight>> in_flight_;
 };
 
 }  // namespace
@@ -320,7 +353,7 @@ boost::asio::awaitable<json> PostFeed(db::Database& db, const config::Config& co
   }
   if (ended) {
     try {
-      co_await run.AwaitWrite();  // a chunk may still be being written: let it end either way
+      co_await run.AwaitWrites();  // parts may still be being written: let them end either way
     } catch (const std::exception& e) {
       spdlog::warn("feed {}: the last chunk failed too: {}", request.feed_id, e.what());
     }

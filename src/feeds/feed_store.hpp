@@ -5,20 +5,25 @@
 
 namespace unipoints::feeds::store {
 
-// Starts (or resumes) a feed: returns what it has applied so far and the digest of that prefix.
+// Starts (or resumes) a feed; returns its format and how its lines are cut (from its first post).
 inline constexpr db::Query kOpenFeed{
     "feed_open",
-    "INSERT INTO feeds AS f (tenant_id, partner_id, feed_id, format, status, prefix_sha256)"
-    " VALUES ($1, $2, $3, $4, 'receiving', $5)"
+    "INSERT INTO feeds AS f (tenant_id, partner_id, feed_id, format, status, chunk_lines, parts)"
+    " VALUES ($1, $2, $3, $4, 'receiving', $5, $6)"
     " ON CONFLICT (tenant_id, partner_id, feed_id) DO UPDATE SET status = 'receiving', error = NULL,"
     "   posts = f.posts + 1, updated_at = now(), finished_at = NULL"
-    " RETURNING format, lines, prefix_sha256"};
-// Advances a feed by one applied chunk; no row unless the feed was at $4 lines.
-inline constexpr db::Query kAdvanceFeed{
-    "feed_advance",
-    "UPDATE feeds SET lines = lines + $5, created = created + $6, duplicate = duplicate + $7,"
-    " rejected = rejected + $8, prefix_sha256 = $9, updated_at = now()"
-    " WHERE tenant_id = $1 AND partner_id = $2 AND feed_id = $3 AND lines = $4 RETURNING lines"};
+    " RETURNING format, chunk_lines, parts"};
+inline constexpr db::Query kFeedParts{
+    "feed_parts",
+    "SELECT chunk, part, sha256 FROM feed_parts WHERE tenant_id = $1 AND partner_id = $2 AND feed_id = $3"};
+// One part applied: recorded, and added to the feed's counters.
+inline constexpr db::Query kRecordPart{
+    "feed_record_part",
+    "WITH p AS (INSERT INTO feed_parts (tenant_id, partner_id, feed_id, chunk, part, lines, sha256)"
+    "   VALUES ($1, $2, $3, $4, $5, $6, $7))"
+    " UPDATE feeds SET lines = lines + $6, created = created + $8, duplicate = duplicate + $9,"
+    " rejected = rejected + $10, updated_at = now()"
+    " WHERE tenant_id = $1 AND partner_id = $2 AND feed_id = $3"};
 inline constexpr db::Query kInsertRejects{
     "feed_rejects_insert",
     "INSERT INTO feed_rejects (tenant_id, partner_id, feed_id, line, event_id, code, reason, record)"

@@ -56,6 +56,8 @@ struct Config {
 
   // Lines of a billing feed applied per transaction.
   int feed_chunk_lines = 5000;
+  // Each chunk split by member into this many parts, written on as many connections at once.
+  int feed_parts = 3;
 
   int max_batch_events = 10000;
   int max_list_limit = 1000;
