@@ -127,6 +127,9 @@ int Serve(const std::vector<std::string>& args) {
     committer.Start();
     server.Run();
     committer.Stop();
+    // Let work still running on the pool's threads (requests past the grace period) finish before
+    // the server, and with it the coroutines that work refers to, is destroyed.
+    db.Stop();
     server_ptr = nullptr;
   }
   db.Stop();
