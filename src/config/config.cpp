@@ -1,8 +1,10 @@
 #include "unipoints/config/config.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -121,7 +123,10 @@ Config Load(const std::optional<std::string>& file, bool require_serving, EnvLoo
   r.Str("log_level", c.log_level);
   r.Str("statement_font_path", c.statement_font_path);
   r.Int("io_threads", c.io_threads, 1, 64);
-  r.Int("db_pool_size", c.db_pool_size, 1, 256);
+  r.Int("db_pool_size", c.db_pool_size, 0, 256);
+  if (c.db_pool_size == 0) {
+    c.db_pool_size = std::clamp(2 * static_cast<int>(std::thread::hardware_concurrency()), 4, 32);
+  }
   r.Int("db_acquire_timeout_ms", c.db_acquire_timeout_ms, 1, 600000);
   r.Int("db_connect_timeout_ms", c.db_connect_timeout_ms, 100, 600000);
   r.Int("statement_timeout_ms", c.statement_timeout_ms, 100, 3600000);

@@ -1,5 +1,7 @@
 #include "unipoints/lots/lots_service.hpp"
 
+#include <map>
+
 #include "lots_store.hpp"
 #include "unipoints/core/error.hpp"
 #include "unipoints/http/page.hpp"
@@ -43,24 +45,28 @@ std::int64_t Available(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_i
 
 json Balance(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, core::Instant now) {
   const auto at = core::FormatRfc3339(now);
-  auto row = tx.ExecOne(store::kBalanceAll, tenant_id, member_id, at);
-  if (!row) throw core::DomainError(core::ErrorCode::kNotFound, "No member " + std::to_string(member_id));
-  json by_source = json::object();
+  auto rows = tx.Exec(store::kBalanceAll, tenant_id, member_id, at);
+  if (rows.empty())
+    throw core::DomainError(core::ErrorCode::kNotFound, "No member " + std::to_string(member_id));
+  std::map<std::string, std::int64_t> by_source;
+  std::map<std::int64_t, std::int64_t> by_expiry;  // µs since the epoch -> points
   std::int64_t live = 0;
-  for (const auto& pair : json::parse((*row)[3].as<std::string>())) {
-    by_source[pair[0].get<std::string>()] = pair[1].get<std::int64_t>();
-    live += pair[1].get<std::int64_t>();
+  for (const auto& r : rows) {
+    if (r[3].is_null()) continue;
+    const auto points = r[5].as<std::int64_t>();
+    by_source[r[3].as<std::string>()] += points;
+    if (!r[4].is_null()) by_expiry[r[4].as<std::int64_t>()] += points;
+    live += points;
   }
   json expiring = json::array();
-  for (const auto& pair : json::parse((*row)[4].as<std::string>())) {
+  for (const auto& [micros, points] : by_expiry) {
     expiring.push_back(
-        {{"expires_at", core::FormatRfc3339(core::FromUnixMicros(pair[0].get<std::int64_t>()))},
-         {"points", pair[1].get<std::int64_t>()}});
+        {{"expires_at", core::FormatRfc3339(core::FromUnixMicros(micros))}, {"points", points}});
   }
-  const auto debt = (*row)[1].as<std::int64_t>();
+  const auto debt = rows[0][1].as<std::int64_t>();
   return {{"member_id", member_id}, {"available", live - debt},
-          {"by_source", by_source}, {"lifetime", (*row)[0].as<std::int64_t>()},
-          {"debt", debt},           {"tier", (*row)[2].as<std::string>()},
+          {"by_source", by_source}, {"lifetime", rows[0][0].as<std::int64_t>()},
+          {"debt", debt},           {"tier", rows[0][2].as<std::string>()},
           {"expiring", expiring},   {"as_of", at}};
 }
 

@@ -38,23 +38,20 @@ inline constexpr db::Query kInsertLedger{
     "ledger_insert",
     "INSERT INTO ledger_entries (tenant_id, member_id, kind, points, source_partner_id, lot_id, ref)"
     " VALUES ($1, $2, $3, $4, $5::bigint, $6::bigint, $7) RETURNING seq"};
-// Available without scanning live lots: held - debt - what already expired but is still held.
-// The whole balance in one statement: totals, tier, live points per source partner and per expiry
-// instant (after $3), the last two as JSON arrays of [key, points].
+// The whole balance in one statement and one pass over the member's live lots: totals and tier,
+// then one row per (source partner, expiry instant) with its unexpired points (after $3); a member
+// without live lots gives one row with NULL source.
 inline constexpr db::Query kBalanceAll{
     "balance_all",
-    "SELECT b.lifetime, b.debt, m.tier,"
-    " coalesce((SELECT json_agg(json_build_array(x.code, x.pts) ORDER BY x.code) FROM ("
-    "   SELECT p.code, sum(l.remaining)::bigint AS pts FROM lots l"
-    "   JOIN partners p ON p.tenant_id = l.tenant_id AND p.id = l.source_partner_id"
-    "   WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0"
-    "     AND (l.expires_at IS NULL OR l.expires_at > $3::timestamptz) GROUP BY p.code) x), '[]')::text,"
-    " coalesce((SELECT json_agg(json_build_array(x.e, x.pts) ORDER BY x.e) FROM ("
-    "   SELECT (extract(epoch FROM l.expires_at) * 1000000)::bigint AS e, sum(l.remaining)::bigint AS pts"
-    "   FROM lots l WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0"
-    "     AND l.expires_at > $3::timestamptz GROUP BY l.expires_at) x), '[]')::text"
+    "SELECT b.lifetime, b.debt, m.tier, g.code, g.e, g.pts"
     " FROM member_balances b JOIN members m ON m.tenant_id = b.tenant_id AND m.id = b.member_id"
+    " LEFT JOIN LATERAL (SELECT p.code, x.e, x.pts FROM (SELECT l.source_partner_id AS src,"
+    "   (extract(epoch FROM l.expires_at) * 1000000)::bigint AS e, sum(l.remaining)::bigint AS pts"
+    "   FROM lots l WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0"
+    "     AND (l.expires_at IS NULL OR l.expires_at > $3::timestamptz) GROUP BY 1, 2) x"
+    "   JOIN partners p ON p.tenant_id = $1 AND p.id = x.src) g ON true"
     " WHERE b.tenant_id = $1 AND b.member_id = $2"};
+// Available without scanning live lots: held - debt - what already expired but is still held.
 inline constexpr db::Query kAvailable{"lots_available",
                                       "SELECT b.held - b.debt - coalesce((SELECT sum(l.remaining) FROM lots l"
                                       "   WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0 "

@@ -17,7 +17,10 @@ struct Config {
   std::string log_level = "info";
 
   int io_threads = 2;
-  int db_pool_size = 8;
+  // Connections (and threads running their transactions); 0: twice the CPU cores, 4 to 32. On a
+  // box whose database shares the cores more connections only queue inside PostgreSQL (2 cores:
+  // balance reads 16,000/s with 4 connections, 12,000/s with 16 and a p99 ten times longer).
+  int db_pool_size = 0;
   std::int64_t db_acquire_timeout_ms = 5000;
   std::int64_t db_connect_timeout_ms = 5000;
   std::int64_t statement_timeout_ms = 30000;
