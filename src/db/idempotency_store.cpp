@@ -30,16 +30,21 @@ constexpr Query kUnclaim{
 StoredAnswer ReadExisting(Tx& tx, const IdempotencyKey& key) {
   auto row = tx.ExecOne(kGet, key.tenant_id, key.scope, key.kind, key.client_id);
   if (!row) throw std::runtime_error("idempotency row vanished");
-  if ((*row)[0].as<std::string>() != key.request_hash) {
+  return Replay(key, nlohmann::json::array({(*row)[0].as<std::string>(), (*row)[1].as<int>(),
+                                            nlohmann::json::parse((*row)[2].as<std::string>())}));
+}
+
+}  // namespace
+
+StoredAnswer Replay(const IdempotencyKey& key, const nlohmann::json& stored) {
+  if (stored.at(0).get<std::string>() != key.request_hash) {
     throw core::DomainError(
         core::ErrorCode::kIdempotencyConflict,
         "The id '" + key.client_id + "' was already used with a different request",
         {{key.kind == "accrual" ? "event_id" : "request_id", "already used with another body"}});
   }
-  return StoredAnswer{(*row)[1].as<int>(), nlohmann::json::parse((*row)[2].as<std::string>())};
+  return StoredAnswer{stored.at(1).get<int>(), stored.at(2)};
 }
-
-}  // namespace
 
 std::optional<StoredAnswer> ClaimOrReplay(Tx& tx, const IdempotencyKey& key) {
   auto r = tx.Exec(kClaim, key.tenant_id, key.scope, key.kind, key.client_id, key.request_hash);

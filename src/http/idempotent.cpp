@@ -20,15 +20,20 @@ Response ToResponse(const db::StoredAnswer& answer, bool replay) {
 
 boost::asio::awaitable<Response> RunIdempotent(db::Database& db, db::IdempotencyKey key,
                                                IdempotentWork work) {
+  co_return co_await RunIdempotentFolded(db, key, [&key, &work](db::Tx& tx) {
+    if (auto prev = db::ClaimOrReplay(tx, key)) return std::make_pair(*prev, true);
+    auto answer = work(tx);
+    db::Record(tx, key, answer);
+    return std::make_pair(std::move(answer), false);
+  });
+}
+
+boost::asio::awaitable<Response> RunIdempotentFolded(db::Database& db, db::IdempotencyKey key,
+                                                     FoldedIdempotentWork work) {
   std::optional<core::DomainError> refusal;
   std::pair<db::StoredAnswer, bool> result;
   try {
-    result = co_await db.Run([&key, &work](db::Tx& tx) {
-      if (auto prev = db::ClaimOrReplay(tx, key)) return std::make_pair(*prev, true);
-      auto answer = work(tx);
-      db::Record(tx, key, answer);
-      return std::make_pair(std::move(answer), false);
-    });
+    result = co_await db.Run([&work](db::Tx& tx) { return work(tx); });
   } catch (const core::DomainError& e) {
     if (core::Describe(e.code()).http_status != 422) throw;
     refusal = e;

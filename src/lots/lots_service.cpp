@@ -100,19 +100,23 @@ std::string ArrayLiteral(const std::vector<std::int64_t>& values) {
 
 }  // namespace
 
+LiveLot ReadLiveLot(const pqxx::row& r, int at) {
+  LiveLot lot;
+  lot.id = r[at].as<std::int64_t>();
+  lot.source_partner_id = r[at + 1].as<std::int64_t>();
+  lot.source_code = r[at + 2].as<std::string>();
+  lot.remaining = r[at + 3].as<std::int64_t>();
+  if (!r[at + 4].is_null()) lot.expires_at = core::FromUnixMicros(r[at + 4].as<std::int64_t>());
+  lot.point_type = r[at + 5].as<std::string>();
+  lot.earned_at = core::FromUnixMicros(r[at + 6].as<std::int64_t>());
+  return lot;
+}
+
 std::vector<LiveLot> LockLiveLots(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id,
                                   core::Instant now) {
   std::vector<LiveLot> lots;
   for (const auto& r : tx.Exec(store::kLockLiveLots, tenant_id, member_id, core::FormatRfc3339(now))) {
-    LiveLot lot;
-    lot.id = r[0].as<std::int64_t>();
-    lot.source_partner_id = r[1].as<std::int64_t>();
-    lot.source_code = r[2].as<std::string>();
-    lot.remaining = r[3].as<std::int64_t>();
-    if (!r[4].is_null()) lot.expires_at = core::FromUnixMicros(r[4].as<std::int64_t>());
-    lot.point_type = r[5].as<std::string>();
-    lot.earned_at = core::FromUnixMicros(r[6].as<std::int64_t>());
-    lots.push_back(std::move(lot));
+    lots.push_back(ReadLiveLot(r, 0));
   }
   return lots;
 }

@@ -74,9 +74,10 @@ void RegisterRedemptionRoutes(http::Router& router, db::Database& db, const conf
                const auto who = req.who();
                db::IdempotencyKey key{who.tenant_id, who.IdScope(), "redemption", request.request_id,
                                       http::RequestHash(body)};
-               co_return co_await http::RunIdempotent(db, key, [&who, &request, &clock](db::Tx& tx) {
-                 return db::StoredAnswer{201, Redeem(tx, who, request, clock.Now())};
-               });
+               co_return co_await http::RunIdempotentFolded(
+                   db, key, [&key, &who, &request, &clock](db::Tx& tx) {
+                     return Redeem(tx, key, who, request, clock.Now());
+                   });
              });
 
   router.Add(verb::get, "/v1/redemptions/{id}", kRedeemers, "A redemption with its settlement lines",

@@ -1,10 +1,12 @@
 #include "unipoints/spending/redemption_service.hpp"
 
+#include <algorithm>
+#include <set>
+
 #include "spending_store.hpp"
 #include "unipoints/core/error.hpp"
 #include "unipoints/lots/lots_service.hpp"
 #include "unipoints/members/members_service.hpp"
-#include "unipoints/settlement/agreement_service.hpp"
 #include "unipoints/tenancy/tenancy_service.hpp"
 
 namespace unipoints::spending {
@@ -63,27 +65,28 @@ struct RewardRow {
   json as_json;
 };
 
-RewardRow ReadReward(const pqxx::row& r) {
+// The reward columns of `r` from column `at` on.
+RewardRow ReadReward(const pqxx::row& r, int at = 0) {
   RewardRow row;
-  row.id = r[0].as<std::int64_t>();
-  row.code = r[1].as<std::string>();
-  row.partner = r[2].as<std::string>();
-  row.name = r[3].as<std::string>();
-  row.price = PriceFromJson(json::parse(r[4].as<std::string>()));
-  if (!r[5].is_null()) row.stock = r[5].as<std::int64_t>();
-  if (!r[6].is_null()) row.from = core::FromUnixMicros(r[6].as<std::int64_t>());
-  if (!r[7].is_null()) row.to = core::FromUnixMicros(r[7].as<std::int64_t>());
-  row.status = r[8].as<std::string>();
-  row.partner_id = r[10].as<std::int64_t>();
+  row.id = r[at + 0].as<std::int64_t>();
+  row.code = r[at + 1].as<std::string>();
+  row.partner = r[at + 2].as<std::string>();
+  row.name = r[at + 3].as<std::string>();
+  row.price = PriceFromJson(json::parse(r[at + 4].as<std::string>()));
+  if (!r[at + 5].is_null()) row.stock = r[at + 5].as<std::int64_t>();
+  if (!r[at + 6].is_null()) row.from = core::FromUnixMicros(r[at + 6].as<std::int64_t>());
+  if (!r[at + 7].is_null()) row.to = core::FromUnixMicros(r[at + 7].as<std::int64_t>());
+  row.status = r[at + 8].as<std::string>();
+  row.partner_id = r[at + 10].as<std::int64_t>();
   row.as_json = {{"code", row.code},
                  {"partner", row.partner},
                  {"name", row.name},
                  {"price", PriceToJson(row.price)},
                  {"stock", row.stock ? json(*row.stock) : json(nullptr)},
-                 {"from", TimeOrNull(r[6])},
-                 {"to", TimeOrNull(r[7])},
+                 {"from", TimeOrNull(r[at + 6])},
+                 {"to", TimeOrNull(r[at + 7])},
                  {"status", row.status},
-                 {"created_at", TimeOrNull(r[9])}};
+                 {"created_at", TimeOrNull(r[at + 9])}};
   return row;
 }
 
@@ -311,18 +314,40 @@ RedemptionRequest ParseRedemption(const json& body, http::Fields& f) {
   return r;
 }
 
-json Redeem(db::Tx& tx, const tenancy::Principal& who, const RedemptionRequest& r, core::Instant now) {
+std::pair<db::StoredAnswer, bool> Redeem(db::Tx& tx, const db::IdempotencyKey& key,
+                                         const tenancy::Principal& who, const RedemptionRequest& r,
+                                         core::Instant now) {
   const auto tenant = who.tenant_id;
-  auto member = r.card_no ? members::MemberService::ByCard(tx, tenant, *r.card_no, true)
-                          : members::MemberService::ById(tx, tenant, *r.member_id, true);
-  // The reward is read, not locked: redemptions of one reward by different members run side by
-  // side; a limited stock is taken at the end by one conditional update (kTakeStock).
-  auto reward_row = tx.ExecOne(store::kGetReward, tenant, r.reward);
-  if (!reward_row) {
+  const auto at = core::FormatRfc3339(now);
+  // 1. The stored answer, the member locked (the lock every point movement of the member takes
+  // first), the partners and the reward. The reward is read, not locked: redemptions of one
+  // reward by different members run side by side; a limited stock is taken in the write.
+  const auto head = tx.Exec(store::kRedeemRead, tenant, key.scope, key.client_id, db::Nullable(r.card_no),
+                            db::Nullable(OptNum(r.member_id)), r.reward)[0];
+  if (!head[0].is_null()) return {db::Replay(key, json::parse(head[0].as<std::string>())), true};
+  if (head[1].is_null()) {
+    if (r.card_no)
+      throw DomainError(ErrorCode::kUnknownCard, "No card " + *r.card_no, {{"card_no", "unknown card"}});
+    throw DomainError(ErrorCode::kUnknownMember, "No member " + std::to_string(*r.member_id),
+                      {{"member_id", "unknown member"}});
+  }
+  members::MemberRef member{head[1].as<std::int64_t>(),
+                            head[2].as<std::string>(),
+                            head[3].as<std::string>(),
+                            r.card_no,
+                            std::nullopt,
+                            std::nullopt};
+  if (!head[4].is_null()) member.card_status = head[4].as<std::string>();
+  if (!head[5].is_null()) member.tier_since = core::FromUnixMicros(head[5].as<std::int64_t>());
+  members::MemberService::RequireUsable(member);
+  std::map<std::string, std::int64_t> ids;
+  const auto partners = json::parse(head[6].as<std::string>());
+  for (const auto& [code, id] : partners.items()) ids[code] = id.get<std::int64_t>();
+  if (head[7].is_null()) {
     throw DomainError(ErrorCode::kUnknownReward, "No reward '" + r.reward + "'",
                       {{"reward", "unknown reward"}});
   }
-  const auto reward = ReadReward(*reward_row);
+  const auto reward = ReadReward(head, 7);
   if (reward.status != "active") {
     throw DomainError(ErrorCode::kRewardUnavailable, "Reward '" + reward.code + "' is " + reward.status,
                       {{"reward", "not on offer"}});
@@ -343,10 +368,28 @@ json Redeem(db::Tx& tx, const tenancy::Principal& who, const RedemptionRequest& 
                       {{"option", "no such price option"}});
   }
 
-  const auto ids = PartnerIds(tx, tenant);
-  auto live = lots::LockLiveLots(tx, tenant, member.member_id, now);
-  const auto [held, debt] = lots::Totals(tx, tenant, member.member_id);
-  (void)held;
+  // 2. After the lock: the live lots (locked), totals, agreements towards the fulfiller, the id.
+  std::vector<lots::LiveLot> live;
+  std::int64_t debt = 0, available = 0, redemption_id = 0;
+  std::set<std::int64_t> payers;
+  for (const auto& row : tx.Exec(store::kRedeemLots, tenant, member.member_id, at, reward.partner_id)) {
+    const auto kind = row[0].as<std::string>();
+    if (kind == "l") {
+      live.push_back(lots::ReadLiveLot(row, 1));
+    } else if (kind == "b") {
+      debt = row[2].as<std::int64_t>();
+      available = row[4].as<std::int64_t>();
+    } else if (kind == "a") {
+      payers.insert(row[1].as<std::int64_t>());
+    } else {
+      redemption_id = row[1].as<std::int64_t>();
+    }
+  }
+  // Earliest expiry first, never-expiring last, then oldest lot.
+  std::sort(live.begin(), live.end(), [](const lots::LiveLot& a, const lots::LiveLot& b) {
+    if (a.expires_at != b.expires_at) return a.expires_at && (!b.expires_at || *a.expires_at < *b.expires_at);
+    return a.id < b.id;
+  });
   const auto spendable = Tally(live, debt);
 
   // The option: the one named, or the first the member can pay.
@@ -381,31 +424,43 @@ json Redeem(db::Tx& tx, const tenancy::Principal& who, const RedemptionRequest& 
   // A cross-redemption is never silently unpriced: every source other than the fulfiller needs
   // an agreement in force now.
   for (const auto& piece : pieces) {
-    if (piece.source_partner_id == reward.partner_id) continue;
-    if (!settlement::PriceInForce(tx, tenant, piece.source_partner_id, reward.partner_id, now)) {
-      throw DomainError(
-          ErrorCode::kNoSettlementAgreement,
-          "No settlement agreement " + piece.source_code + " -> " + reward.partner +
-              " is in force: points of " + piece.source_code + " cannot pay for this reward",
-          {{"reward", "no settlement agreement " + piece.source_code + " -> " + reward.partner}},
-          {{"payer", piece.source_code}, {"payee", reward.partner}});
-    }
+    if (piece.source_partner_id == reward.partner_id || payers.contains(piece.source_partner_id)) continue;
+    throw DomainError(ErrorCode::kNoSettlementAgreement,
+                      "No settlement agreement " + piece.source_code + " -> " + reward.partner +
+                          " is in force: points of " + piece.source_code + " cannot pay for this reward",
+                      {{"reward", "no settlement agreement " + piece.source_code + " -> " + reward.partner}},
+                      {{"payer", piece.source_code}, {"payee", reward.partner}});
   }
+
+  // 3. One write of everything, the answer stored with it.
+  json taken = json::array();
+  std::map<std::int64_t, std::int64_t> per_source;
+  for (const auto& p : pieces) {
+    taken.push_back({{"lot", p.lot_id}, {"src", p.source_partner_id}, {"pts", p.points}});
+    per_source[p.source_partner_id] += p.points;
+  }
+  json sources = json::array();
+  for (const auto& [src, pts] : per_source) sources.push_back({{"src", src}, {"pts", pts}});
+  db::StoredAnswer answer{201,
+                          {{"redemption_id", redemption_id},
+                           {"member_id", member.member_id},
+                           {"reward", reward.code},
+                           {"fulfiller", reward.partner},
+                           {"quantity", r.quantity},
+                           {"option", option ? json(*option) : json(nullptr)},
+                           {"points", total},
+                           {"points_by_source", lots::BySource(pieces)},
+                           {"status", "completed"},
+                           {"balance", available - total}}};
   const std::optional<std::string> option_text =
       option ? std::optional(std::to_string(*option)) : std::nullopt;
-  const auto redemption_id = tx.Exec(store::kInsertRedemption, tenant, member.member_id, reward.id,
-                                     reward.partner_id, r.quantity, db::Nullable(option_text), total,
-                                     db::Nullable(r.card_no), who.key_id, core::FormatRfc3339(now))[0][0]
-                                 .as<std::int64_t>();
-  const auto ref = "redemption:" + std::to_string(redemption_id);
-  lots::ApplyTake(tx, tenant, member.member_id, pieces, ref);
-  std::map<std::int64_t, std::int64_t> per_source;
-  for (const auto& p : pieces) per_source[p.source_partner_id] += p.points;
-  for (const auto& [src, pts] : per_source) {
-    lots::WriteLedger(tx, tenant, member.member_id, "redemption", -pts, src, std::nullopt, ref);
-  }
-  BookLines(tx, tenant, redemption_id, reward.partner_id, pieces, "redemption", now);
-  if (reward.stock && tx.Exec(store::kTakeStock, tenant, reward.id, r.quantity).empty()) {
+  const auto stock_taken =
+      tx.Exec(store::kRedeemWrite, tenant, redemption_id, member.member_id, reward.id, reward.partner_id,
+              r.quantity, db::Nullable(option_text), total, db::Nullable(r.card_no), who.key_id, at,
+              taken.dump(), sources.dump(), reward.stock.has_value(), key.scope, key.client_id,
+              key.request_hash, answer.body.dump())[0][0]
+          .as<std::int64_t>();
+  if (reward.stock && stock_taken == 0) {
     // Sold out meanwhile (or made unlimited): read the stock as it is now.
     const auto now_row = tx.ExecOne(store::kGetReward, tenant, r.reward);
     const auto current = now_row ? ReadReward(*now_row).stock : std::optional<std::int64_t>(0);
@@ -414,17 +469,9 @@ json Redeem(db::Tx& tx, const tenancy::Principal& who, const RedemptionRequest& 
                         "Only " + std::to_string(*current) + " of '" + reward.code + "' left",
                         {{"quantity", "more than the stock"}}, {{"stock", *current}});
     }
+    throw DomainError(ErrorCode::kConflict, "Reward '" + reward.code + "' changed meanwhile: try again");
   }
-  return {{"redemption_id", redemption_id},
-          {"member_id", member.member_id},
-          {"reward", reward.code},
-          {"fulfiller", reward.partner},
-          {"quantity", r.quantity},
-          {"option", option ? json(*option) : json(nullptr)},
-          {"points", total},
-          {"points_by_source", lots::BySource(pieces)},
-          {"status", "completed"},
-          {"balance", lots::Available(tx, tenant, member.member_id, now)}};
+  return {std::move(answer), false};
 }
 
 json Cancel(db::Tx& tx, const tenancy::Principal& who, std::int64_t redemption_id, const std::string& reason,

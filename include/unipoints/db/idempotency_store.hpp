@@ -29,6 +29,9 @@ struct StoredAnswer {
 // same transaction. A value: the stored first answer (same hash). Throws a 409 DomainError when
 // the id was used with a different request.
 std::optional<StoredAnswer> ClaimOrReplay(Tx& tx, const IdempotencyKey& key);
+// The answer stored for `key` as read by a caller's own statement ([request_hash, status, body]);
+// throws the 409 DomainError when it was stored for a different request.
+StoredAnswer Replay(const IdempotencyKey& key, const nlohmann::json& stored);
 void Record(Tx& tx, const IdempotencyKey& key, const StoredAnswer& answer);
 // Releases a claim made in this transaction whose request turned out not to be processable.
 void Unclaim(Tx& tx, const IdempotencyKey& key);

@@ -20,6 +20,13 @@ std::string RequestHash(const nlohmann::json& body);
 
 boost::asio::awaitable<Response> RunIdempotent(db::Database& db, db::IdempotencyKey key, IdempotentWork work);
 
+// The same flow for work that reads the stored answer and stores its own in its statements (no
+// separate claim): it returns the answer and whether it was a replay. Two requests with one id
+// both find none; the second's insert of the key fails, its transaction runs again and replays.
+using FoldedIdempotentWork = std::function<std::pair<db::StoredAnswer, bool>(db::Tx&)>;
+boost::asio::awaitable<Response> RunIdempotentFolded(db::Database& db, db::IdempotencyKey key,
+                                                     FoldedIdempotentWork work);
+
 // The same flow on the calling thread inside the caller's transaction, for batches. `work` must
 // refuse (throw a 422 DomainError) before its first write: the refusal is then recorded as the
 // answer in the same transaction. Any other DomainError releases the claim and is rethrown.

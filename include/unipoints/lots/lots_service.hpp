@@ -55,6 +55,10 @@ struct Piece {
   std::int64_t points = 0;
 };
 
+// A live lot from columns at..at+6 of `r`: id, source id, source code, remaining, expiry µs (or
+// NULL), point type, earned µs.
+LiveLot ReadLiveLot(const pqxx::row& r, int at);
+
 // The member's spendable lots, earliest expiry first, locked until the transaction ends. The
 // member row must already be locked.
 std::vector<LiveLot> LockLiveLots(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id,
