@@ -29,6 +29,21 @@ json KeyRow(const db::IdempotencyKey& k) { return {{"t", k.tenant_id}, {"s", k.s
 json OrNull(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
 json OrNull(const std::optional<std::int64_t>& v) { return v ? json(*v) : json(nullptr); }
 
+// An accepted accrual's answer: built when it is applied, rebuilt from its row on a repeat.
+json AcceptedBody(std::int64_t accrual_id, const std::string& event_id, std::int64_t member_id,
+                  std::int64_t points, const std::string& point_type, const std::string& partner,
+                  std::optional<int> version, std::optional<std::int64_t> expires, std::int64_t balance) {
+  return {{"accrual_id", accrual_id},
+          {"event_id", event_id},
+          {"member_id", member_id},
+          {"points", points},
+          {"point_type", point_type},
+          {"partner", partner},
+          {"rule_version", version ? json(*version) : json(nullptr)},
+          {"expires_at", expires ? json(core::FormatRfc3339(core::FromUnixMicros(*expires))) : json(nullptr)},
+          {"balance", balance}};
+}
+
 // What one event needs between the steps.
 struct Pending {
   std::size_t i = 0;
@@ -141,11 +156,20 @@ class Batch {
     std::vector<Pending> pending;
     for (auto i : unique) {
       if (auto it = stored.find(i); it != stored.end()) {
-        const auto& v = it->second;  // [hash, status, response]
+        const auto& v = it->second;  // [hash, status, response, accepted accrual's columns...]
         if (v[0].get<std::string>() != keys_[i].request_hash) {
           out_[i] = AccrualOutcome{{409, http::ProblemBody(Conflict(i))}, false, nullptr};
-        } else {
+        } else if (!v[2].is_null()) {
           out_[i] = AccrualOutcome{db::StoredAnswer{v[1].get<int>(), v[2]}, true, nullptr};
+        } else {
+          if (v[3].is_null()) throw std::runtime_error("an accepted accrual's key without its accrual");
+          const auto body =
+              AcceptedBody(v[3].get<std::int64_t>(), In(i).event_id, v[4].get<std::int64_t>(),
+                           v[5].get<std::int64_t>(), v[6].get<std::string>(), Who(i).partner_code,
+                           v[7].is_null() ? std::nullopt : std::optional(v[7].get<int>()),
+                           v[8].is_null() ? std::nullopt : std::optional(v[8].get<std::int64_t>()),
+                           v[9].get<std::int64_t>());
+          out_[i] = AccrualOutcome{db::StoredAnswer{v[1].get<int>(), body}, true, nullptr};
         }
         continue;
       }
@@ -307,15 +331,11 @@ class Batch {
                       {"rem", p.points - p.repaid},
                       {"aid", p.accrual_id},
                       {"lid", p.lot_id},
-                      {"exp", OrNull(p.expires)}});
-      json body = {{"accrual_id", p.accrual_id}, {"event_id", in.event_id},    {"member_id", key.second},
-                   {"points", p.points},         {"point_type", p.point_type}, {"partner", who.partner_code}};
-      body["rule_version"] = p.version ? json(*p.version) : json(nullptr);
-      body["expires_at"] = p.expires && p.points > 0
-                               ? json(core::FormatRfc3339(core::FromUnixMicros(*p.expires)))
-                               : json(nullptr);
-      body["balance"] = available;
-      out_[p.i].answer = {201, std::move(body)};
+                      {"exp", OrNull(p.expires)},
+                      {"bal", available}});
+      out_[p.i].answer = {
+          201, AcceptedBody(p.accrual_id, in.event_id, key.second, p.points, p.point_type, who.partner_code,
+                            p.version, p.points > 0 ? p.expires : std::nullopt, available)};
       to_record_.push_back(p.i);
     }
     if (to_record_.empty()) return;
@@ -329,7 +349,8 @@ class Batch {
       auto row = KeyRow(keys_[i]);
       row["h"] = keys_[i].request_hash;
       row["st"] = out_[i].answer.status;
-      row["r"] = out_[i].answer.body;
+      // an accepted accrual's answer is rebuilt from its row (kReadAndLock)
+      row["r"] = out_[i].answer.status == 201 ? json(nullptr) : out_[i].answer.body;
       answers.push_back(std::move(row));
     }
     const auto replace = json::error_handler_t::replace;

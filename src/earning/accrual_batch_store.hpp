@@ -7,7 +7,9 @@
 
 namespace unipoints::earning::store {
 
-// 1. For each event ($1): its stored answer if its id has one ('k': [hash, status, response]);
+// 1. For each event ($1): its stored answer if its id has one ('k': [hash, status, response,
+// then for an accepted accrual, whose response is NULL: accrual id, member, points, point type,
+// rule version, its lot's expiry µs, balance after]);
 // its member, found by card or id and locked in id order, the lock order of every point movement
 // ('m': [id, status, tier, card status, tier_since µs]; no row: unknown card or member); for
 // priced events the partner's rule version in force at occurred_at ('v'). Plus $2 accrual and lot
@@ -17,9 +19,14 @@ inline constexpr db::Query kReadAndLock{
     "accruals_read_lock",
     "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS x(i int, t bigint, s bigint, c text, p bigint,"
     "   card text, mid bigint, occ timestamptz, priced boolean)),"
-    " k AS (SELECT x.i, json_build_array(k.request_hash, k.status, k.response) AS v FROM x"
+    " k AS (SELECT x.i, json_build_array(k.request_hash, k.status, k.response, a.id, a.member_id, a.points,"
+    "   a.point_type, a.rule_version, (extract(epoch FROM l.expires_at) * 1000000)::bigint, a.balance_after)"
+    "   AS v FROM x"
     "   JOIN idempotency_keys k ON k.tenant_id = x.t AND k.scope = x.s AND k.kind = 'accrual'"
-    "   AND k.client_id = x.c),"
+    "   AND k.client_id = x.c"
+    "   LEFT JOIN accruals a ON k.response IS NULL AND a.tenant_id = x.t AND a.partner_id = x.p"
+    "   AND a.event_id = x.c"
+    "   LEFT JOIN lots l ON l.tenant_id = a.tenant_id AND l.accrual_id = a.id),"
     " m AS (SELECT x.i, m.id, m.status, m.tier, c.status AS card_status, m.tier_since FROM x"
     "   LEFT JOIN cards c ON x.card IS NOT NULL AND c.tenant_id = x.t AND c.card_no = x.card"
     "   JOIN members m ON m.tenant_id = x.t AND m.id = coalesce(c.member_id, x.mid)"
@@ -72,19 +79,21 @@ inline constexpr db::Query kVersionBody{"earning_version_body",
                                         "SELECT body::text FROM earning_rule_versions"
                                         " WHERE tenant_id = $1 AND partner_id = $2 AND version = $3"};
 
-// 3. Writes the accruals ($1, in key order), their lots and ledger entries, moves the members'
-// totals ($2: one row per member) and stores the answers ($3, in key order: two batches never
-// wait for each other's keys in a cycle). No ON CONFLICT: an event id another transaction stored
-// meanwhile fails this one, which then runs again (Database::RunSync) and replays it.
+// 3. Writes the accruals ($1, in key order, each with the balance its answer reports), their lots
+// and ledger entries, moves the members' totals ($2: one row per member) and stores the keys ($3,
+// in key order: two batches never wait for each other's keys in a cycle; the answer only for
+// refusals, an accepted accrual's is rebuilt from its row). No ON CONFLICT: an event id another transaction
+// stored meanwhile fails this one, which then runs again (Database::RunSync) and replays it.
 inline constexpr db::Query kWrite{
     "accruals_write",
     "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS x(i int, t bigint, p bigint, ev text, m bigint,"
     "   card text, cat text, amt bigint, pts bigint, pt text, rv int, mul numeric, occ timestamptz, rem "
     "bigint,"
-    "   aid bigint, lid bigint, exp bigint)),"
+    "   aid bigint, lid bigint, exp bigint, bal bigint)),"
     " a AS (INSERT INTO accruals (id, tenant_id, partner_id, event_id, member_id, card_no, category,"
-    "   amount_minor, points, point_type, rule_version, multiplier, occurred_at) OVERRIDING SYSTEM VALUE"
-    "   SELECT aid, t, p, ev, m, card, cat, amt, pts, pt, rv, mul, occ FROM x ORDER BY t, p, ev),"
+    "   amount_minor, points, point_type, rule_version, multiplier, occurred_at, balance_after)"
+    "   OVERRIDING SYSTEM VALUE"
+    "   SELECT aid, t, p, ev, m, card, cat, amt, pts, pt, rv, mul, occ, bal FROM x ORDER BY t, p, ev),"
     " l AS (INSERT INTO lots (id, tenant_id, member_id, source_partner_id, point_type, points, remaining,"
     "   earned_at, expires_at, accrual_id) OVERRIDING SYSTEM VALUE"
     "   SELECT lid, t, m, p, pt, pts, rem, occ,"

@@ -74,6 +74,20 @@ TEST_F(AccrualTest, ReplayReturnsSameBodyWithReplayHeader) {
   EXPECT_EQ(Ledger(a.agent, m.member_id).size(), 2u);
 }
 
+TEST_F(AccrualTest, AZeroPointAccrualIsReplayedAsItsFirstAnswer) {
+  // An accepted accrual's answer is rebuilt from its row and its lot; one of zero points has no lot.
+  auto a = CreateAlliance();
+  auto m = Enrol(a.agent);
+  const auto event = AmountEvent(NewEventId(), m.card_no, "retail", 50);
+  auto first = http().Post("/v1/accruals", event, a.r_key);
+  ASSERT_EQ(first.status, 201) << first;
+  EXPECT_EQ(first.json["points"], 0) << first;
+  EXPECT_TRUE(first.json["expires_at"].is_null()) << first;
+  auto replay = http().Post("/v1/accruals", event, a.r_key);
+  EXPECT_EQ(replay.status, 200) << replay;
+  EXPECT_EQ(replay.json, first.json) << "first: " << first << "\nreplay: " << replay;
+}
+
 TEST_F(AccrualTest, ReplayIgnoresKeyOrderAndWhitespace) {
   auto a = CreateAlliance();
   auto m = Enrol(a.agent);
