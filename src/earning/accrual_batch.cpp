@@ -8,6 +8,7 @@
 
 #include "accrual_batch_store.hpp"
 #include "unipoints/core/error.hpp"
+#include "unipoints/db/json_records.hpp"
 #include "unipoints/http/idempotent.hpp"
 #include "unipoints/http/problem.hpp"
 #include "unipoints/members/members_service.hpp"
@@ -23,11 +24,6 @@ using KeyId = std::tuple<std::int64_t, std::int64_t, std::string>;  // tenant, s
 using MemberKey = std::pair<std::int64_t, std::int64_t>;            // tenant, member
 
 KeyId IdOf(const db::IdempotencyKey& k) { return {k.tenant_id, k.scope, k.client_id}; }
-
-json KeyRow(const db::IdempotencyKey& k) { return {{"t", k.tenant_id}, {"s", k.scope}, {"c", k.client_id}}; }
-
-json OrNull(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
-json OrNull(const std::optional<std::int64_t>& v) { return v ? json(*v) : json(nullptr); }
 
 // An accepted accrual's answer: built when it is applied, rebuilt from its row on a repeat.
 json AcceptedBody(std::int64_t accrual_id, const std::string& event_id, std::int64_t member_id,
@@ -113,23 +109,24 @@ class Batch {
 
   // Statement 1: stored answers (replays and conflicts), members locked, rule versions, ids.
   std::vector<Pending> ReadAndLock(const std::vector<std::size_t>& unique) {
-    json rows = json::array();
+    db::JsonRecords rows;
     for (auto i : unique) {
       const auto& in = In(i);
-      rows.push_back({{"i", i},
-                      {"t", Who(i).tenant_id},
-                      {"s", keys_[i].scope},
-                      {"c", keys_[i].client_id},
-                      {"p", *Who(i).partner_id},
-                      {"card", OrNull(in.card_no)},
-                      {"mid", OrNull(in.member_id)},
-                      {"occ", core::FormatRfc3339(in.occurred_at)},
-                      {"priced", !in.points.has_value()}});
+      rows.Row()
+          .Int("i", static_cast<std::int64_t>(i))
+          .Int("t", Who(i).tenant_id)
+          .Int("s", keys_[i].scope)
+          .Str("c", keys_[i].client_id)
+          .Int("p", *Who(i).partner_id)
+          .OptStr("card", in.card_no)
+          .OptInt("mid", in.member_id)
+          .Str("occ", core::FormatRfc3339(in.occurred_at))
+          .Bool("priced", !in.points.has_value());
     }
     std::map<std::size_t, json> stored;
     std::map<std::size_t, members::MemberRef> found;
     std::map<std::size_t, int> versions;
-    for (const auto& r : tx_.Exec(store::kReadAndLock, rows.dump(), static_cast<int>(unique.size()))) {
+    for (const auto& r : tx_.Exec(store::kReadAndLock, rows.Take(), static_cast<int>(unique.size()))) {
       const auto kind = r[0].as<std::string>();
       const auto i = r[1].as<std::size_t>();
       if (kind == "v") {
@@ -236,25 +233,28 @@ class Batch {
   // Statement 2, after the locks: members' debt and available points, tiers of late events, expiries.
   void ReadState(std::vector<Pending>& pending) {
     if (pending.empty()) return;
-    json members = json::array();
-    json tiers = json::array();
-    json expiries = json::array();
+    db::JsonRecords members, tiers, expiries;
     for (const auto& p : pending) {
       const auto key = KeyOf(Who(p.i), p);
       if (state_.emplace(key, std::make_pair(0, 0)).second)
-        members.push_back({{"t", key.first}, {"m", key.second}});
+        members.Row().Int("t", key.first).Int("m", key.second);
       const auto occ = core::FormatRfc3339(In(p.i).occurred_at);
+      const auto i = static_cast<std::int64_t>(p.i);
       if (p.rules && p.member.tier_since && *p.member.tier_since > In(p.i).occurred_at) {
-        tiers.push_back(
-            {{"i", p.i}, {"t", key.first}, {"m", key.second}, {"occ", occ}, {"cur", p.member.tier}});
+        tiers.Row()
+            .Int("i", i)
+            .Int("t", key.first)
+            .Int("m", key.second)
+            .Str("occ", occ)
+            .Str("cur", p.member.tier);
       }
-      expiries.push_back({{"i", p.i}, {"t", key.first}, {"pt", p.point_type}, {"occ", occ}});
+      expiries.Row().Int("i", i).Int("t", key.first).Str("pt", p.point_type).Str("occ", occ);
     }
     std::map<std::size_t, std::string> tier_at;
     std::map<std::size_t, std::optional<std::int64_t>> expiry;
     std::size_t states = 0;
     for (const auto& r :
-         tx_.Exec(store::kState, members.dump(), core::FormatRfc3339(now_), tiers.dump(), expiries.dump())) {
+         tx_.Exec(store::kState, members.Take(), core::FormatRfc3339(now_), tiers.Take(), expiries.Take())) {
       const auto kind = r[0].as<std::string>();
       const auto i = r[1].as<std::size_t>();
       if (kind == "s") {
@@ -299,7 +299,7 @@ class Batch {
   // balance right after it; everything is written at once with the stored answers.
   void Write(std::vector<Pending>& pending) {
     std::map<MemberKey, std::pair<std::int64_t, std::int64_t>> moves;  // points, repaid
-    json rows = json::array();
+    db::JsonRecords rows;
     const auto now_micros = core::ToUnixMicros(now_);
     for (std::size_t k = 0; k < pending.size(); ++k) {
       auto& p = pending[k];
@@ -315,47 +315,48 @@ class Batch {
       auto& move = moves[key];
       move.first += p.points;
       move.second += p.repaid;
-      rows.push_back({{"i", p.i},
-                      {"t", key.first},
-                      {"p", *who.partner_id},
-                      {"ev", in.event_id},
-                      {"m", key.second},
-                      {"card", OrNull(in.card_no)},
-                      {"cat", OrNull(in.category)},
-                      {"amt", OrNull(in.amount_minor)},
-                      {"pts", p.points},
-                      {"pt", p.point_type},
-                      {"rv", p.version ? json(*p.version) : json(nullptr)},
-                      {"mul", OrNull(p.multiplier)},
-                      {"occ", core::FormatRfc3339(in.occurred_at)},
-                      {"rem", p.points - p.repaid},
-                      {"aid", p.accrual_id},
-                      {"lid", p.lot_id},
-                      {"exp", OrNull(p.expires)},
-                      {"bal", available}});
+      rows.Row()
+          .Int("i", static_cast<std::int64_t>(p.i))
+          .Int("t", key.first)
+          .Int("p", *who.partner_id)
+          .Str("ev", in.event_id)
+          .Int("m", key.second)
+          .OptStr("card", in.card_no)
+          .OptStr("cat", in.category)
+          .OptInt("amt", in.amount_minor)
+          .Int("pts", p.points)
+          .Str("pt", p.point_type)
+          .OptInt("rv", p.version ? std::optional<std::int64_t>(*p.version) : std::nullopt)
+          .OptStr("mul", p.multiplier)
+          .Str("occ", core::FormatRfc3339(in.occurred_at))
+          .Int("rem", p.points - p.repaid)
+          .Int("aid", p.accrual_id)
+          .Int("lid", p.lot_id)
+          .OptInt("exp", p.expires)
+          .Int("bal", available);
       out_[p.i].answer = {
           201, AcceptedBody(p.accrual_id, in.event_id, key.second, p.points, p.point_type, who.partner_code,
                             p.version, p.points > 0 ? p.expires : std::nullopt, available)};
       to_record_.push_back(p.i);
     }
     if (to_record_.empty()) return;
-    json totals = json::array();
+    db::JsonRecords totals;
     for (const auto& [key, move] : moves) {
       if (move.first == 0) continue;
-      totals.push_back({{"t", key.first}, {"m", key.second}, {"p", move.first}, {"r", move.second}});
+      totals.Row().Int("t", key.first).Int("m", key.second).Int("p", move.first).Int("r", move.second);
     }
-    json answers = json::array();
+    db::JsonRecords answers;
     for (auto i : to_record_) {
-      auto row = KeyRow(keys_[i]);
-      row["h"] = keys_[i].request_hash;
-      row["st"] = out_[i].answer.status;
-      // an accepted accrual's answer is rebuilt from its row (kReadAndLock)
-      row["r"] = out_[i].answer.status == 201 ? json(nullptr) : out_[i].answer.body;
-      answers.push_back(std::move(row));
+      const auto& k = keys_[i];
+      answers.Row().Int("t", k.tenant_id).Int("s", k.scope).Str("c", k.client_id).Str("h", k.request_hash);
+      answers.Int("st", out_[i].answer.status);
+      if (out_[i].answer.status == 201) {
+        answers.Null("r");  // an accepted accrual's answer is rebuilt from its row (kReadAndLock)
+      } else {
+        answers.Raw("r", out_[i].answer.body.dump(-1, ' ', false, json::error_handler_t::replace));
+      }
     }
-    const auto replace = json::error_handler_t::replace;
-    tx_.Exec(store::kWrite, rows.dump(-1, ' ', false, replace), totals.dump(),
-             answers.dump(-1, ' ', false, replace));
+    tx_.Exec(store::kWrite, rows.Take(), totals.Take(), answers.Take());
   }
 
   void AnswerRepeats() {
