@@ -37,7 +37,7 @@ JsonRecords& JsonRecords::Int(std::string_view key, std::int64_t value) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
   (void)ec;
-  out_.append(buf, end);
+  out_.append(buf, static_cast<std::size_t>(end - buf));
   return *this;
 }
 
@@ -84,7 +84,7 @@ std::string JsonRecords::Take() {
   if (rows_ > 0) out_ += '}';
   out_ += ']';
   std::string done = std::move(out_);
-  out_ = "[";
+  out_.assign(1, '[');
   rows_ = 0;
   first_field_ = true;
   return done;
