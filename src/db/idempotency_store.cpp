@@ -22,11 +22,6 @@ constexpr Query kRecord{"idem_record",
                         "UPDATE idempotency_keys SET status = $5, response = $6::jsonb"
                         " WHERE tenant_id = $1 AND scope = $2 AND kind = $3 AND client_id = $4"};
 
-constexpr Query kUnclaim{
-    "idem_unclaim",
-    "DELETE FROM idempotency_keys"
-    " WHERE tenant_id = $1 AND scope = $2 AND kind = $3 AND client_id = $4 AND status = 0"};
-
 StoredAnswer ReadExisting(Tx& tx, const IdempotencyKey& key) {
   auto row = tx.ExecOne(kGet, key.tenant_id, key.scope, key.kind, key.client_id);
   if (!row) throw std::runtime_error("idempotency row vanished");
@@ -54,10 +49,6 @@ std::optional<StoredAnswer> ClaimOrReplay(Tx& tx, const IdempotencyKey& key) {
 
 void Record(Tx& tx, const IdempotencyKey& key, const StoredAnswer& answer) {
   tx.Exec(kRecord, key.tenant_id, key.scope, key.kind, key.client_id, answer.status, answer.body.dump());
-}
-
-void Unclaim(Tx& tx, const IdempotencyKey& key) {
-  tx.Exec(kUnclaim, key.tenant_id, key.scope, key.kind, key.client_id);
 }
 
 std::optional<StoredAnswer> InsertAnswer(Tx& tx, const IdempotencyKey& key, const StoredAnswer& answer) {

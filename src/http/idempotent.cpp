@@ -48,21 +48,4 @@ boost::asio::awaitable<Response> RunIdempotentFolded(db::Database& db, db::Idemp
   co_return ToResponse(result.first, result.second);
 }
 
-std::pair<db::StoredAnswer, bool> RunIdempotentSync(db::Tx& tx, const db::IdempotencyKey& key,
-                                                    const IdempotentWork& work) {
-  if (auto prev = db::ClaimOrReplay(tx, key)) return {*prev, true};
-  db::StoredAnswer answer{0, nullptr};
-  try {
-    answer = work(tx);
-  } catch (const core::DomainError& e) {
-    if (core::Describe(e.code()).http_status != 422) {
-      db::Unclaim(tx, key);  // not processed: the id stays free
-      throw;
-    }
-    answer = {422, ProblemBody(e)};
-  }
-  db::Record(tx, key, answer);
-  return {std::move(answer), false};
-}
-
 }  // namespace unipoints::http

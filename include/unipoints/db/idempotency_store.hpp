@@ -33,8 +33,6 @@ std::optional<StoredAnswer> ClaimOrReplay(Tx& tx, const IdempotencyKey& key);
 // throws the 409 DomainError when it was stored for a different request.
 StoredAnswer Replay(const IdempotencyKey& key, const nlohmann::json& stored);
 void Record(Tx& tx, const IdempotencyKey& key, const StoredAnswer& answer);
-// Releases a claim made in this transaction whose request turned out not to be processable.
-void Unclaim(Tx& tx, const IdempotencyKey& key);
 // Inserts a finished answer outright (for refusals recorded after the work rolled back). Returns
 // the stored answer, which is the other one if a concurrent request recorded first.
 std::optional<StoredAnswer> InsertAnswer(Tx& tx, const IdempotencyKey& key, const StoredAnswer& answer);

@@ -27,13 +27,6 @@ using FoldedIdempotentWork = std::function<std::pair<db::StoredAnswer, bool>(db:
 boost::asio::awaitable<Response> RunIdempotentFolded(db::Database& db, db::IdempotencyKey key,
                                                      FoldedIdempotentWork work);
 
-// The same flow on the calling thread inside the caller's transaction, for batches. `work` must
-// refuse (throw a 422 DomainError) before its first write: the refusal is then recorded as the
-// answer in the same transaction. Any other DomainError releases the claim and is rethrown.
-// Returns the answer and whether it was a replay.
-std::pair<db::StoredAnswer, bool> RunIdempotentSync(db::Tx& tx, const db::IdempotencyKey& key,
-                                                    const IdempotentWork& work);
-
 Response ToResponse(const db::StoredAnswer& answer, bool replay);
 
 }  // namespace unipoints::http
