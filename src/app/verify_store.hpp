@@ -156,6 +156,14 @@ inline constexpr db::Query kVerifySettlementLines{
     " AND ($1::bigint IS NULL OR x.tenant_id = $1::bigint)"
     " ORDER BY x.tenant_id, x.member_id, x.id LIMIT 1"};
 
+inline constexpr db::Query kVerifyRedemptionRewards{
+    "verify_redemption_rewards",
+    "SELECT t.code, x.member_id, 'redemption ' || x.id || ': its reward exists', 'yes', 'no'"
+    " FROM redemptions x JOIN tenants t ON t.id = x.tenant_id"
+    " WHERE NOT EXISTS (SELECT 1 FROM rewards r WHERE r.tenant_id = x.tenant_id AND r.id = x.reward_id)"
+    " AND ($1::bigint IS NULL OR x.tenant_id = $1::bigint)"
+    " ORDER BY x.tenant_id, x.member_id, x.id LIMIT 1"};
+
 inline constexpr db::Query kVerifyTransfers{
     "verify_transfers",
     "SELECT t.code, v.member, 'transfer ' || x.id || ': ' || v.what, v.expected::text, v.found::text"
@@ -197,9 +205,13 @@ inline constexpr db::Query kVerifyAdjustments{
 
 // Every check, in the order verify runs them.
 inline constexpr db::Query kVerifyChecks[] = {
-    kVerifyBalanceRow,  kVerifyHeld,           kVerifyNonNegative,     kVerifyLedger,    kVerifyLifetime,
-    kVerifyLots,        kVerifyRedemptionLots, kVerifySettlementLines, kVerifyTransfers, kVerifyReversals,
-    kVerifyAdjustments, kVerifyAccruals,       kVerifyOwners,
+    kVerifyBalanceRow,     kVerifyHeld,
+    kVerifyNonNegative,    kVerifyLedger,
+    kVerifyLifetime,       kVerifyLots,
+    kVerifyRedemptionLots, kVerifySettlementLines,
+    kVerifyTransfers,      kVerifyReversals,
+    kVerifyAdjustments,    kVerifyAccruals,
+    kVerifyOwners,         kVerifyRedemptionRewards,
 };
 
 }  // namespace unipoints::app::store

@@ -151,6 +151,38 @@ TEST_F(VerifyTest, CatchesAnAccrualWithoutItsLot) {
   EXPECT_EQ(healed.exit_code, 0) << Show(healed);
 }
 
+TEST_F(VerifyTest, CatchesARedemptionWhoseRewardIsGone) {
+  auto a = CreateAlliance();
+  Busy(a);
+  const auto m = Enrol(a.agent);
+  ASSERT_EQ(http().Post("/v1/accruals", AmountEvent(NewEventId(), m.card_no, "retail", 5000), a.r_key).status,
+            201);
+  ASSERT_EQ(http()
+                .Post("/v1/rewards",
+                      {{"code", "V-GIFT"}, {"partner", "R"}, {"name", "礼品"}, {"price", {{"points", 10}}}},
+                      a.admin)
+                .status,
+            201);
+  ASSERT_EQ(http()
+                .Post("/v1/redemptions",
+                      {{"request_id", Unique("v-")}, {"card_no", m.card_no}, {"reward", "V-GIFT"}}, a.r_key)
+                .status,
+            201);
+  auto row = server().Sql("SELECT id, reward_id FROM redemptions WHERE tenant_id = $1 ORDER BY id LIMIT 1",
+                          {std::to_string(a.tenant.id())});
+  ASSERT_EQ(row.size(), 1u);
+  const auto id = *row[0][0];
+  const auto reward_id = *row[0][1];
+  // No foreign key holds a redemption to its reward any more: verify does.
+  server().Sql("UPDATE redemptions SET reward_id = reward_id + 1000000 WHERE id = $1", {id});
+  auto r = server().RunCli({"verify", "--tenant", a.tenant.code()});
+  server().Sql("UPDATE redemptions SET reward_id = $2 WHERE id = $1", {id, reward_id});
+  EXPECT_NE(r.exit_code, 0) << Show(r);
+  EXPECT_NE((r.out + r.err).find("redemption " + id + ": its reward exists"), std::string::npos) << Show(r);
+  auto healed = server().RunCli({"verify", "--tenant", a.tenant.code()});
+  EXPECT_EQ(healed.exit_code, 0) << Show(healed);
+}
+
 TEST_F(VerifyTest, Help) {
   auto r = server().RunCli({"verify", "--help"});
   EXPECT_EQ(r.exit_code, 0) << Show(r);
