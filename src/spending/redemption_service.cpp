@@ -371,6 +371,7 @@ std::pair<db::StoredAnswer, bool> Redeem(db::Tx& tx, const db::IdempotencyKey& k
   // 2. After the lock: the live lots (locked), totals, agreements towards the fulfiller, the id.
   std::vector<lots::LiveLot> live;
   std::int64_t debt = 0, available = 0, redemption_id = 0;
+  bool totals = false;
   std::set<std::int64_t> payers;
   for (const auto& row : tx.Exec(store::kRedeemLots, tenant, member.member_id, at, reward.partner_id)) {
     const auto kind = row[0].as<std::string>();
@@ -379,12 +380,14 @@ std::pair<db::StoredAnswer, bool> Redeem(db::Tx& tx, const db::IdempotencyKey& k
     } else if (kind == "b") {
       debt = row[2].as<std::int64_t>();
       available = row[4].as<std::int64_t>();
+      totals = true;
     } else if (kind == "a") {
       payers.insert(row[1].as<std::int64_t>());
     } else {
       redemption_id = row[1].as<std::int64_t>();
     }
   }
+  if (!totals) throw std::runtime_error("member " + std::to_string(member.member_id) + " has no balance row");
   // Earliest expiry first, never-expiring last, then oldest lot.
   std::sort(live.begin(), live.end(), [](const lots::LiveLot& a, const lots::LiveLot& b) {
     if (a.expires_at != b.expires_at) return a.expires_at && (!b.expires_at || *a.expires_at < *b.expires_at);
