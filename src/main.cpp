@@ -108,6 +108,7 @@ int Serve(const std::vector<std::string>& args) {
     tenancy::KeyCache key_cache(db, config);
     app::Scheduler scheduler(db, config, clock);
     earning::AccrualCommitter committer(db, config, clock, rule_cache, metrics);
+    lots::BalanceReader balance_reader(db, config, metrics);
     app::Wiring wiring{db,
                        config,
                        clock,
@@ -118,15 +119,18 @@ int Serve(const std::vector<std::string>& args) {
                        settable_clock.get(),
                        &scheduler,
                        &key_cache,
-                       &committer};
+                       &committer,
+                       &balance_reader};
     app::RegisterAllRoutes(router, wiring);
     http::Server server(config, router, tenancy::MakeAuthenticator(db, config, &key_cache), metrics);
     server_ptr = &server;
     key_cache.Start();
     scheduler.Start();
     committer.Start();
+    balance_reader.Start();
     server.Run();
     committer.Stop();
+    balance_reader.Stop();
     // Let work still running on the pool's threads (requests past the grace period) finish before
     // the server, and with it the coroutines that work refers to, is destroyed.
     db.Stop();

@@ -14,18 +14,23 @@ using tenancy::Role;
 
 }  // namespace
 
-void RegisterLotRoutes(http::Router& router, db::Database& db, const core::Clock& clock, int max_list_limit) {
+void RegisterLotRoutes(http::Router& router, db::Database& db, const core::Clock& clock, int max_list_limit,
+                       BalanceReader* reader) {
   const std::vector<Role> kReaders{Role::kAgent, Role::kPartner, Role::kAdmin};
 
   router.Add(verb::get, "/v1/members/{id}/balance", kReaders,
              "Available points, split by source partner, lifetime, debt, tier and upcoming expiries",
-             [&db, &clock](http::Request& req) -> asio::awaitable<http::Response> {
-               auto id = http::IdParam(req, "id");
-               auto tenant = req.who().tenant_id;
-               auto now = clock.Now();
-               // One statement: its own consistent snapshot, no transaction needed.
-               auto out = co_await db.Read([&](db::Tx& tx) { return Balance(tx, tenant, id, now); });
-               co_return http::JsonResponse(status::ok, out);
+             [&db, &clock, reader](http::Request& req) -> asio::awaitable<http::Response> {
+               const BalanceQuery query{req.who().tenant_id, http::IdParam(req, "id"), clock.Now()};
+               BalanceOutcome out;
+               if (reader != nullptr) {
+                 out = co_await reader->Read(query);
+               } else {
+                 // One statement: its own consistent snapshot, no transaction needed.
+                 out = co_await db.Read([&](db::Tx& tx) { return Balances(tx, {&query}).front(); });
+                 if (out.error) std::rethrow_exception(out.error);
+               }
+               co_return http::JsonResponse(status::ok, out.body);
              });
 
   router.Add(verb::get, "/v1/members/{id}/ledger", kReaders,

@@ -11,6 +11,15 @@ namespace {
 
 using nlohmann::json;
 
+std::string ArrayLiteral(const std::vector<std::int64_t>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(values[i]);
+  }
+  return out + "}";
+}
+
 std::optional<std::string> OptNum(std::optional<std::int64_t> v) {
   return v ? std::optional(std::to_string(*v)) : std::nullopt;
 }
@@ -43,31 +52,64 @@ std::int64_t Available(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_i
   return tx.Exec(store::kAvailable, tenant_id, member_id, core::FormatRfc3339(now))[0][0].as<std::int64_t>();
 }
 
-json Balance(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, core::Instant now) {
-  const auto at = core::FormatRfc3339(now);
-  auto rows = tx.Exec(store::kBalanceAll, tenant_id, member_id, at);
-  if (rows.empty())
-    throw core::DomainError(core::ErrorCode::kNotFound, "No member " + std::to_string(member_id));
-  std::map<std::string, std::int64_t> by_source;
-  std::map<std::int64_t, std::int64_t> by_expiry;  // µs since the epoch -> points
-  std::int64_t live = 0;
-  for (const auto& r : rows) {
-    if (r[3].is_null()) continue;
-    const auto points = r[5].as<std::int64_t>();
-    by_source[r[3].as<std::string>()] += points;
-    if (!r[4].is_null()) by_expiry[r[4].as<std::int64_t>()] += points;
-    live += points;
+std::vector<BalanceOutcome> Balances(db::Tx& tx, const std::vector<const BalanceQuery*>& queries) {
+  std::vector<std::int64_t> tenants;
+  std::vector<std::int64_t> members;
+  std::vector<std::int64_t> ats;
+  for (const auto* q : queries) {
+    tenants.push_back(q->tenant_id);
+    members.push_back(q->member_id);
+    ats.push_back(core::ToUnixMicros(q->at));
   }
-  json expiring = json::array();
-  for (const auto& [micros, points] : by_expiry) {
-    expiring.push_back(
-        {{"expires_at", core::FormatRfc3339(core::FromUnixMicros(micros))}, {"points", points}});
+  struct Sums {
+    bool found = false;
+    std::int64_t lifetime = 0;
+    std::int64_t debt = 0;
+    std::string tier;
+    std::map<std::string, std::int64_t> by_source;
+    std::map<std::int64_t, std::int64_t> by_expiry;  // µs since the epoch -> points
+    std::int64_t live = 0;
+  };
+  std::vector<Sums> sums(queries.size());
+  for (const auto& r :
+       tx.Exec(store::kBalances, ArrayLiteral(tenants), ArrayLiteral(members), ArrayLiteral(ats))) {
+    auto& s = sums.at(r[0].as<std::size_t>() - 1);
+    if (!s.found) {
+      s.found = true;
+      s.lifetime = r[1].as<std::int64_t>();
+      s.debt = r[2].as<std::int64_t>();
+      s.tier = r[3].as<std::string>();
+    }
+    if (r[4].is_null()) continue;
+    const auto points = r[6].as<std::int64_t>();
+    s.by_source[r[4].as<std::string>()] += points;
+    if (!r[5].is_null()) s.by_expiry[r[5].as<std::int64_t>()] += points;
+    s.live += points;
   }
-  const auto debt = rows[0][1].as<std::int64_t>();
-  return {{"member_id", member_id}, {"available", live - debt},
-          {"by_source", by_source}, {"lifetime", rows[0][0].as<std::int64_t>()},
-          {"debt", debt},           {"tier", rows[0][2].as<std::string>()},
-          {"expiring", expiring},   {"as_of", at}};
+  std::vector<BalanceOutcome> out(queries.size());
+  for (std::size_t k = 0; k < queries.size(); ++k) {
+    const auto& q = *queries[k];
+    auto& s = sums[k];
+    if (!s.found) {
+      out[k].error = std::make_exception_ptr(
+          core::DomainError(core::ErrorCode::kNotFound, "No member " + std::to_string(q.member_id)));
+      continue;
+    }
+    json expiring = json::array();
+    for (const auto& [micros, points] : s.by_expiry) {
+      expiring.push_back(
+          {{"expires_at", core::FormatRfc3339(core::FromUnixMicros(micros))}, {"points", points}});
+    }
+    out[k].body = {{"member_id", q.member_id},
+                   {"available", s.live - s.debt},
+                   {"by_source", std::move(s.by_source)},
+                   {"lifetime", s.lifetime},
+                   {"debt", s.debt},
+                   {"tier", std::move(s.tier)},
+                   {"expiring", std::move(expiring)},
+                   {"as_of", core::FormatRfc3339(q.at)}};
+  }
+  return out;
 }
 
 json Ledger(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, std::optional<std::int64_t> after,
@@ -87,19 +129,6 @@ json Ledger(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, std::opt
 }  // namespace unipoints::lots
 
 namespace unipoints::lots {
-namespace {
-
-std::string ArrayLiteral(const std::vector<std::int64_t>& values) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    out += std::to_string(values[i]);
-  }
-  return out + "}";
-}
-
-}  // namespace
-
 LiveLot ReadLiveLot(const pqxx::row& r, int at) {
   LiveLot lot;
   lot.id = r[at].as<std::int64_t>();

@@ -38,19 +38,22 @@ inline constexpr db::Query kInsertLedger{
     "ledger_insert",
     "INSERT INTO ledger_entries (tenant_id, member_id, kind, points, source_partner_id, lot_id, ref)"
     " VALUES ($1, $2, $3, $4, $5::bigint, $6::bigint, $7) RETURNING seq"};
-// The whole balance in one statement and one pass over the member's live lots: totals and tier,
-// then one row per (source partner, expiry instant) with its unexpired points (after $3); a member
-// without live lots gives one row with NULL source.
-inline constexpr db::Query kBalanceAll{
-    "balance_all",
-    "SELECT b.lifetime, b.debt, m.tier, g.code, g.e, g.pts"
-    " FROM member_balances b JOIN members m ON m.tenant_id = b.tenant_id AND m.id = b.member_id"
-    " LEFT JOIN LATERAL (SELECT p.code, x.e, x.pts FROM (SELECT l.source_partner_id AS src,"
+// Balances of many members in one statement, one pass over each member's live lots: for query i
+// (1-based) of the arrays $1 tenant, $2 member, $3 as-of µs, its totals and tier, then one row per
+// (source partner, expiry instant) with its points unexpired at that instant; a member without
+// live lots gives one row with NULL source, an unknown member none.
+inline constexpr db::Query kBalances{
+    "balances",
+    "SELECT x.i, b.lifetime, b.debt, m.tier, g.code, g.e, g.pts"
+    " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS x(t, mid, at, i)"
+    " JOIN member_balances b ON b.tenant_id = x.t AND b.member_id = x.mid"
+    " JOIN members m ON m.tenant_id = x.t AND m.id = x.mid"
+    " LEFT JOIN LATERAL (SELECT p.code, y.e, y.pts FROM (SELECT l.source_partner_id AS src,"
     "   (extract(epoch FROM l.expires_at) * 1000000)::bigint AS e, sum(l.remaining)::bigint AS pts"
-    "   FROM lots l WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0"
-    "     AND (l.expires_at IS NULL OR l.expires_at > $3::timestamptz) GROUP BY 1, 2) x"
-    "   JOIN partners p ON p.tenant_id = $1 AND p.id = x.src) g ON true"
-    " WHERE b.tenant_id = $1 AND b.member_id = $2"};
+    "   FROM lots l WHERE l.tenant_id = x.t AND l.member_id = x.mid AND l.remaining > 0"
+    "     AND (l.expires_at IS NULL OR l.expires_at > 'epoch'::timestamptz + x.at * interval '1 microsecond')"
+    "   GROUP BY 1, 2) y"
+    "   JOIN partners p ON p.tenant_id = x.t AND p.id = y.src) g ON true"};
 // Available without scanning live lots: held - debt - what already expired but is still held.
 inline constexpr db::Query kAvailable{"lots_available",
                                       "SELECT b.held - b.debt - coalesce((SELECT sum(l.remaining) FROM lots l"

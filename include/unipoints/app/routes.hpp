@@ -11,6 +11,7 @@
 #include "unipoints/earning/group_commit.hpp"
 #include "unipoints/http/metrics.hpp"
 #include "unipoints/http/router.hpp"
+#include "unipoints/lots/balance_reader.hpp"
 #include "unipoints/members/members_service.hpp"
 #include "unipoints/tenancy/key_cache.hpp"
 
@@ -28,6 +29,7 @@ struct Wiring {
   Scheduler* scheduler = nullptr;
   tenancy::KeyCache* key_cache = nullptr;
   earning::AccrualCommitter* committer = nullptr;  // group commit of single accruals
+  lots::BalanceReader* balance_reader = nullptr;   // grouped balance reads
 };
 
 void RegisterAllRoutes(http::Router& router, const Wiring& w);

@@ -57,6 +57,11 @@ struct Config {
   std::int64_t group_commit_window_us = 500;
   int group_commit_writers = 4;
 
+  // Grouped balance reads: balance_readers threads each read what is queued, up to
+  // balance_read_max_members balances, in one statement.
+  int balance_read_max_members = 64;
+  int balance_readers = 2;
+
   // Lines of a billing feed applied per transaction.
   int feed_chunk_lines = 5000;
   // Each chunk split by member into this many parts, written on as many connections at once.

@@ -2,6 +2,7 @@
 // Lots, balances and the insert-only ledger: where points live once earned.
 
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <string>
 #include <utility>
@@ -101,8 +102,22 @@ nlohmann::json BySource(const std::vector<Piece>& pieces);
 // Available = remaining points of unexpired lots - debt, as of `now`.
 std::int64_t Available(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, core::Instant now);
 
-// {available, by_source, lifetime, debt, tier, expiring:[{expires_at, points}]}
-nlohmann::json Balance(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, core::Instant now);
+// A balance to read: member_id's as of `at`.
+struct BalanceQuery {
+  std::int64_t tenant_id = 0;
+  std::int64_t member_id = 0;
+  core::Instant at;
+};
+
+struct BalanceOutcome {
+  // {member_id, available, by_source, lifetime, debt, tier, expiring:[{expires_at, points}], as_of}
+  nlohmann::json body;
+  std::exception_ptr error;  // not_found for an unknown member
+};
+
+// The balances of `queries` (of any tenants and members, repeats allowed) in one statement, so
+// one snapshot and one round trip; one outcome per query, in order.
+std::vector<BalanceOutcome> Balances(db::Tx& tx, const std::vector<const BalanceQuery*>& queries);
 
 // Newest first; `after` is the cursor of the previous page; `source_partner_id` limits to one source.
 nlohmann::json Ledger(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id,

@@ -1,6 +1,7 @@
 // Balances (available, by source, lifetime) and the ledger history (newest first, cursor pages).
 
 #include <algorithm>
+#include <atomic>
 #include <set>
 
 #include "harness.hpp"
@@ -56,6 +57,55 @@ TEST_F(BalanceTest, UnknownMemberIs404) {
   auto a = CreateAlliance();
   EXPECT_TRUE(IsProblem(http().Get("/v1/members/987654321/balance", a.agent), 404));
   EXPECT_TRUE(IsProblem(http().Get("/v1/members/987654321/ledger", a.agent), 404));
+}
+
+TEST_F(BalanceTest, ConcurrentReadsOfManyMembersOfTwoTenantsAreEachTheirOwn) {
+  // Concurrent reads are grouped into one statement: each answer must still be its own member's,
+  // of its own tenant, and an unknown or foreign member a 404 that fails nobody else's read.
+  auto a = CreateAlliance();
+  auto b = CreateAlliance();
+  struct Who {
+    const Alliance* alliance;
+    std::int64_t member_id;
+    std::int64_t points;
+  };
+  std::vector<Who> who;
+  for (int i = 0; i < 6; ++i) {
+    for (const Alliance* al : {&a, &b}) {
+      auto m = Enrol(al->agent);
+      const std::int64_t points = 1 + static_cast<std::int64_t>(who.size());
+      ASSERT_EQ(
+          http()
+              .Post("/v1/accruals", AmountEvent(NewEventId(), m.card_no, "retail", points * 100), al->r_key)
+              .status,
+          201);
+      who.push_back({al, m.member_id, points});
+    }
+  }
+  std::atomic<int> wrong{0};
+  std::atomic<int> answered{0};
+  Parallel(16, [&](int t, HttpClient& client) {
+    for (int i = 0; i < 40; ++i) {
+      const auto& w = who[(t * 7 + i) % who.size()];
+      const auto path = "/v1/members/" + std::to_string(w.member_id) + "/balance";
+      if (i % 10 == 3) {
+        // the same member through the other tenant's key, or no member at all
+        const auto& other = w.alliance == &a ? b : a;
+        if (client.Get(path, other.agent).status != 404) ++wrong;
+        if (client.Get("/v1/members/987654321/balance", w.alliance->agent).status != 404) ++wrong;
+        continue;
+      }
+      auto r = client.Get(path, w.alliance->agent);
+      if (r.status != 200 || r.json["member_id"] != w.member_id || r.json["available"] != w.points ||
+          r.json["lifetime"] != w.points || r.json["by_source"] != json{{"R", w.points}}) {
+        ++wrong;
+        ADD_FAILURE() << r;
+      }
+      ++answered;
+    }
+  });
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(answered.load(), 16 * 36);
 }
 
 TEST_F(LedgerTest, NewestFirstWithEveryEntryExactlyOnceAcrossPages) {
