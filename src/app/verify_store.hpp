@@ -115,7 +115,8 @@ inline constexpr db::Query kVerifyOwners{
     "verify_owners",
     "SELECT t.code, x.member_id, x.what || ' belongs to an existing member', 'a member', 'none'"
     " FROM (SELECT tenant_id, member_id, 'lot ' || id AS what FROM lots"
-    "       UNION ALL SELECT tenant_id, member_id, 'ledger entry ' || seq FROM ledger_entries) x"
+    "       UNION ALL SELECT tenant_id, member_id, 'ledger entry ' || seq FROM ledger_entries"
+    "       UNION ALL SELECT tenant_id, member_id, 'redemption ' || id FROM redemptions) x"
     " JOIN tenants t ON t.id = x.tenant_id"
     " WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.tenant_id = x.tenant_id AND m.id = x.member_id)"
     " AND ($1::bigint IS NULL OR x.tenant_id = $1::bigint) LIMIT 1"};
@@ -163,6 +164,21 @@ inline constexpr db::Query kVerifyRedemptionRewards{
     " WHERE NOT EXISTS (SELECT 1 FROM rewards r WHERE r.tenant_id = x.tenant_id AND r.id = x.reward_id)"
     " AND ($1::bigint IS NULL OR x.tenant_id = $1::bigint)"
     " ORDER BY x.tenant_id, x.member_id, x.id LIMIT 1"};
+
+// Rows written beside a redemption or a transfer without a foreign key (migration 0013).
+inline constexpr db::Query kVerifyLinks{
+    "verify_links",
+    "SELECT t.code, x.member_id, x.what, 'yes', 'no'"
+    " FROM (SELECT c.tenant_id, NULL::bigint AS member_id,"
+    "         'lot consumption ' || c.ref || ' of lot ' || c.lot_id || ': its lot exists' AS what"
+    "       FROM lot_consumptions c WHERE NOT EXISTS (SELECT 1 FROM lots l"
+    "         WHERE l.tenant_id = c.tenant_id AND l.id = c.lot_id)"
+    "       UNION ALL SELECT s.tenant_id, NULL, 'settlement line ' || s.id || ': its redemption '"
+    "         || s.redemption_id || ' exists'"
+    "       FROM settlement_lines s WHERE NOT EXISTS (SELECT 1 FROM redemptions r"
+    "         WHERE r.tenant_id = s.tenant_id AND r.id = s.redemption_id)) x"
+    " JOIN tenants t ON t.id = x.tenant_id"
+    " WHERE $1::bigint IS NULL OR x.tenant_id = $1::bigint LIMIT 1"};
 
 inline constexpr db::Query kVerifyTransfers{
     "verify_transfers",
@@ -212,6 +228,7 @@ inline constexpr db::Query kVerifyChecks[] = {
     kVerifyTransfers,      kVerifyReversals,
     kVerifyAdjustments,    kVerifyAccruals,
     kVerifyOwners,         kVerifyRedemptionRewards,
+    kVerifyLinks,
 };
 
 }  // namespace unipoints::app::store

@@ -151,6 +151,51 @@ TEST_F(VerifyTest, CatchesAnAccrualWithoutItsLot) {
   EXPECT_EQ(healed.exit_code, 0) << Show(healed);
 }
 
+TEST_F(VerifyTest, CatchesARedemptionWhoseMemberOrLotIsGone) {
+  auto a = CreateAlliance();
+  Busy(a);
+  const auto m = Enrol(a.agent);
+  ASSERT_EQ(http().Post("/v1/accruals", AmountEvent(NewEventId(), m.card_no, "retail", 5000), a.r_key).status,
+            201);
+  ASSERT_EQ(http()
+                .Post("/v1/rewards",
+                      {{"code", "V-LINK"}, {"partner", "R"}, {"name", "礼品"}, {"price", {{"points", 10}}}},
+                      a.admin)
+                .status,
+            201);
+  ASSERT_EQ(http()
+                .Post("/v1/redemptions",
+                      {{"request_id", Unique("v-")}, {"card_no", m.card_no}, {"reward", "V-LINK"}}, a.r_key)
+                .status,
+            201);
+  const auto tenant = std::to_string(a.tenant.id());
+  auto row = server().Sql("SELECT id, member_id FROM redemptions WHERE tenant_id = $1 ORDER BY id LIMIT 1",
+                          {tenant});
+  ASSERT_EQ(row.size(), 1u);
+  const auto id = *row[0][0];
+  const auto member = *row[0][1];
+  // No foreign keys hold a redemption to its member or a consumption to its lot: verify does.
+  server().Sql("UPDATE redemptions SET member_id = member_id + 1000000000 WHERE tenant_id = $1 AND id = $2",
+               {tenant, id});
+  auto r = server().RunCli({"verify", "--tenant", a.tenant.code()});
+  server().Sql("UPDATE redemptions SET member_id = $3 WHERE tenant_id = $1 AND id = $2",
+               {tenant, id, member});
+  EXPECT_NE(r.exit_code, 0) << Show(r);
+  EXPECT_NE((r.out + r.err).find("redemption " + id + " belongs to an existing member"), std::string::npos)
+      << Show(r);
+
+  const auto ref = "redemption:" + id;
+  server().Sql("UPDATE lot_consumptions SET lot_id = lot_id + 1000000000 WHERE tenant_id = $1 AND ref = $2",
+               {tenant, ref});
+  r = server().RunCli({"verify", "--tenant", a.tenant.code()});
+  server().Sql("UPDATE lot_consumptions SET lot_id = lot_id - 1000000000 WHERE tenant_id = $1 AND ref = $2",
+               {tenant, ref});
+  EXPECT_NE(r.exit_code, 0) << Show(r);
+  EXPECT_NE((r.out + r.err).find("lot consumption " + ref), std::string::npos) << Show(r);
+  auto healed = server().RunCli({"verify", "--tenant", a.tenant.code()});
+  EXPECT_EQ(healed.exit_code, 0) << Show(healed);
+}
+
 TEST_F(VerifyTest, CatchesARedemptionWhoseRewardIsGone) {
   auto a = CreateAlliance();
   Busy(a);
