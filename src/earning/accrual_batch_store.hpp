@@ -57,7 +57,7 @@ inline constexpr db::Query kState{
     "   FROM (SELECT DISTINCT t, pt FROM e) d JOIN tenants tn ON tn.id = d.t"
     "   LEFT JOIN tenant_policies p ON p.tenant_id = d.t)"
     " SELECT 's', 0, json_build_array(x.t, x.m, b.debt, b.held - b.debt - coalesce((SELECT sum(l.remaining)"
-    "   FROM lots l WHERE l.tenant_id = x.t AND l.member_id = x.m AND l.remaining > 0"
+    "   FROM lots l WHERE l.tenant_id = x.t AND l.member_id = x.m AND l.live"
     "   AND l.expires_at <= $2::timestamptz), 0))::text"
     " FROM json_to_recordset($1::json) AS x(t bigint, m bigint)"
     " JOIN member_balances b ON b.tenant_id = x.t AND b.member_id = x.m"

@@ -35,7 +35,7 @@ inline constexpr db::Query kMemberIdRange{
 inline constexpr db::Query kTenantsWithDueLots{
     "tenants_due_lots",
     "SELECT t.id FROM tenants t WHERE EXISTS (SELECT 1 FROM lots l WHERE l.tenant_id = t.id"
-    " AND l.remaining > 0 AND l.expires_at IS NOT NULL AND l.expires_at <= $1::timestamptz) ORDER BY t.id"};
+    " AND l.live AND l.expires_at IS NOT NULL AND l.expires_at <= $1::timestamptz) ORDER BY t.id"};
 
 // One chunk of the expiry job, set-based: locks up to $3 lots of tenant $1 that still hold points
 // and whose expiry instant is at or before $2, in (expires_at, id) order after the previous chunk's
@@ -57,7 +57,7 @@ inline constexpr db::Query kExpireChunk{
     "  FROM tenants t LEFT JOIN tenant_policies p ON p.tenant_id = t.id WHERE t.id = $1),"
     " cand AS ("
     "  SELECT l.id, l.member_id, l.expires_at FROM lots l"
-    "  WHERE l.tenant_id = $1 AND l.remaining > 0 AND l.expires_at IS NOT NULL"
+    "  WHERE l.tenant_id = $1 AND l.live AND l.expires_at IS NOT NULL"
     "    AND l.expires_at <= $2::timestamptz"
     "    AND (l.expires_at, l.id) > ($5::timestamptz, $6::bigint)"
     "    AND l.member_id >= $7 AND l.member_id < $8"
@@ -71,7 +71,7 @@ inline constexpr db::Query kExpireChunk{
     " due AS ("
     "  SELECT l.id, l.member_id, l.source_partner_id, l.point_type, l.remaining, l.expires_at, l.carried_from"
     "  FROM cand c JOIN lots l ON l.tenant_id = $1 AND l.id = c.id"
-    "  WHERE l.remaining > 0 AND (SELECT count(*) FROM locked) > 0"
+    "  WHERE l.live AND (SELECT count(*) FROM locked) > 0"
     "  FOR UPDATE OF l),"
     " emptied AS ("
     "  UPDATE lots l SET remaining = 0 FROM due WHERE l.tenant_id = $1 AND l.id = due.id RETURNING l.id),"

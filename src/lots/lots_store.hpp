@@ -50,14 +50,14 @@ inline constexpr db::Query kBalances{
     " JOIN members m ON m.tenant_id = x.t AND m.id = x.mid"
     " LEFT JOIN LATERAL (SELECT p.code, y.e, y.pts FROM (SELECT l.source_partner_id AS src,"
     "   (extract(epoch FROM l.expires_at) * 1000000)::bigint AS e, sum(l.remaining)::bigint AS pts"
-    "   FROM lots l WHERE l.tenant_id = x.t AND l.member_id = x.mid AND l.remaining > 0"
+    "   FROM lots l WHERE l.tenant_id = x.t AND l.member_id = x.mid AND l.live"
     "     AND (l.expires_at IS NULL OR l.expires_at > 'epoch'::timestamptz + x.at * interval '1 microsecond')"
     "   GROUP BY 1, 2) y"
     "   JOIN partners p ON p.tenant_id = x.t AND p.id = y.src) g ON true"};
 // Available without scanning live lots: held - debt - what already expired but is still held.
 inline constexpr db::Query kAvailable{"lots_available",
                                       "SELECT b.held - b.debt - coalesce((SELECT sum(l.remaining) FROM lots l"
-                                      "   WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0 "
+                                      "   WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.live "
                                       "AND l.expires_at <= $3::timestamptz), 0)"
                                       " FROM member_balances b WHERE b.tenant_id = $1 AND b.member_id = $2"};
 inline constexpr db::Query kLedgerPage{
@@ -80,7 +80,7 @@ inline constexpr db::Query kLockLiveLots{
     "1000000)::bigint,"
     " l.point_type, (extract(epoch FROM l.earned_at) * 1000000)::bigint"
     " FROM lots l JOIN partners p ON p.tenant_id = l.tenant_id AND p.id = l.source_partner_id"
-    " WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.remaining > 0"
+    " WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.live"
     " AND (l.expires_at IS NULL OR l.expires_at > $3::timestamptz)"
     " ORDER BY l.expires_at ASC NULLS LAST, l.id ASC FOR UPDATE OF l"};
 // Takes points from lots: $2 lot ids, $3 points, as arrays.
