@@ -109,6 +109,7 @@ int Serve(const std::vector<std::string>& args) {
     app::Scheduler scheduler(db, config, clock);
     earning::AccrualCommitter committer(db, config, clock, rule_cache, metrics);
     lots::BalanceReader balance_reader(db, config, metrics);
+    spending::RedemptionCommitter redemptions(db, config, clock, metrics);
     app::Wiring wiring{db,
                        config,
                        clock,
@@ -120,7 +121,8 @@ int Serve(const std::vector<std::string>& args) {
                        &scheduler,
                        &key_cache,
                        &committer,
-                       &balance_reader};
+                       &balance_reader,
+                       &redemptions};
     app::RegisterAllRoutes(router, wiring);
     http::Server server(config, router, tenancy::MakeAuthenticator(db, config, &key_cache), metrics);
     server_ptr = &server;
@@ -128,9 +130,11 @@ int Serve(const std::vector<std::string>& args) {
     scheduler.Start();
     committer.Start();
     balance_reader.Start();
+    redemptions.Start();
     server.Run();
     committer.Stop();
     balance_reader.Stop();
+    redemptions.Stop();
     // Let work still running on the pool's threads (requests past the grace period) finish before
     // the server, and with it the coroutines that work refers to, is destroyed.
     db.Stop();

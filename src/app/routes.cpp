@@ -22,7 +22,7 @@ void RegisterAllRoutes(http::Router& router, const Wiring& w) {
   earning::RegisterReversalRoutes(router, w.db, w.clock);
   feeds::RegisterFeedRoutes(router, w.db, w.config, w.clock, w.metrics, w.rule_cache);
   lots::RegisterLotRoutes(router, w.db, w.clock, w.config.max_list_limit, w.balance_reader);
-  spending::RegisterRedemptionRoutes(router, w.db, w.config, w.clock);
+  spending::RegisterRedemptionRoutes(router, w.db, w.config, w.clock, w.redemptions);
   spending::RegisterTransferRoutes(router, w.db, w.clock);
   spending::RegisterAdjustmentRoutes(router, w.db, w.clock, w.config.max_list_limit);
   settlement::RegisterSettlementRoutes(router, w.db, w.config, w.clock);

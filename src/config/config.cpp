@@ -148,6 +148,8 @@ Config Load(const std::optional<std::string>& file, bool require_serving, EnvLoo
   r.Int("group_commit_writers", c.group_commit_writers, 1, 64);
   r.Int("balance_read_max_members", c.balance_read_max_members, 1, 10000);
   r.Int("balance_readers", c.balance_readers, 1, 64);
+  r.Int("redemption_group_max", c.redemption_group_max, 1, 1000);
+  r.Int("redemption_writers", c.redemption_writers, 1, 64);
   r.Int("feed_chunk_lines", c.feed_chunk_lines, 1, 100000);
   r.Int("feed_parts", c.feed_parts, 1, 16);
   r.Int("max_batch_events", c.max_batch_events, 1, 1000000);

@@ -30,22 +30,29 @@ boost::asio::awaitable<Response> RunIdempotent(db::Database& db, db::Idempotency
 
 boost::asio::awaitable<Response> RunIdempotentFolded(db::Database& db, db::IdempotencyKey key,
                                                      FoldedIdempotentWork work) {
+  auto result = co_await db.Offload([&db, &key, &work] { return RunIdempotentFoldedSync(db, key, work); });
+  co_return ToResponse(result.first, result.second);
+}
+
+std::pair<db::StoredAnswer, bool> RunIdempotentFoldedSync(db::Database& db, const db::IdempotencyKey& key,
+                                                          const FoldedIdempotentWork& work) {
   std::optional<core::DomainError> refusal;
-  std::pair<db::StoredAnswer, bool> result;
   try {
-    result = co_await db.Run([&work](db::Tx& tx) { return work(tx); });
+    return db.RunSync([&work](db::Tx& tx) { return work(tx); });
   } catch (const core::DomainError& e) {
     if (core::Describe(e.code()).http_status != 422) throw;
     refusal = e;
   }
-  if (refusal) {
-    db::StoredAnswer answer{422, ProblemBody(*refusal)};
-    result = co_await db.Run([&key, &answer](db::Tx& tx) {
-      if (auto prev = db::InsertAnswer(tx, key, answer)) return std::make_pair(*prev, true);
-      return std::make_pair(answer, false);
-    });
-  }
-  co_return ToResponse(result.first, result.second);
+  // The work rolled back; the refusal is stored in a transaction of its own.
+  return db.RunSync([&key, &refusal](db::Tx& tx) { return RecordRefusal(tx, key, *refusal); });
+}
+
+std::pair<db::StoredAnswer, bool> RecordRefusal(db::Tx& tx, const db::IdempotencyKey& key,
+                                                const core::DomainError& refusal) {
+  if (core::Describe(refusal.code()).http_status != 422) throw refusal;
+  db::StoredAnswer answer{422, ProblemBody(refusal)};
+  if (auto prev = db::InsertAnswer(tx, key, answer)) return {*prev, true};
+  return {std::move(answer), false};
 }
 
 }  // namespace unipoints::http

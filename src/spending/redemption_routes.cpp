@@ -17,7 +17,7 @@ using tenancy::Role;
 }  // namespace
 
 void RegisterRedemptionRoutes(http::Router& router, db::Database& db, const config::Config& config,
-                              const core::Clock& clock) {
+                              const core::Clock& clock, RedemptionCommitter* committer) {
   const std::vector<Role> kManagers{Role::kAdmin, Role::kPartner};
   const std::vector<Role> kAnyRole{Role::kAdmin, Role::kPartner, Role::kAgent, Role::kFinance};
   const std::vector<Role> kRedeemers{Role::kPartner, Role::kAgent, Role::kAdmin};
@@ -66,7 +66,7 @@ void RegisterRedemptionRoutes(http::Router& router, db::Database& db, const conf
 
   router.Add(verb::post, "/v1/redemptions", kRedeemers,
              "Redeem a reward (idempotent on request_id); consumes points earliest expiry first",
-             [&db, &clock](http::Request& req) -> asio::awaitable<http::Response> {
+             [&db, &clock, committer](http::Request& req) -> asio::awaitable<http::Response> {
                auto body = http::ParseJsonObject(req);
                http::Fields f(body);
                auto request = ParseRedemption(body, f);
@@ -74,6 +74,12 @@ void RegisterRedemptionRoutes(http::Router& router, db::Database& db, const conf
                const auto who = req.who();
                db::IdempotencyKey key{who.tenant_id, who.IdScope(), "redemption", request.request_id,
                                       http::RequestHash(body)};
+               if (committer != nullptr) {
+                 // A named job, not a temporary inside co_await (GCC 12 destroys such temporaries twice).
+                 RedemptionJob job{std::move(key), who, std::move(request)};
+                 auto out = co_await committer->Submit(std::move(job));
+                 co_return http::ToResponse(out.result.first, out.result.second);
+               }
                co_return co_await http::RunIdempotentFolded(
                    db, key, [&key, &who, &request, &clock](db::Tx& tx) {
                      return Redeem(tx, key, who, request, clock.Now());

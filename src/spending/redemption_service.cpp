@@ -316,7 +316,7 @@ RedemptionRequest ParseRedemption(const json& body, http::Fields& f) {
 
 std::pair<db::StoredAnswer, bool> Redeem(db::Tx& tx, const db::IdempotencyKey& key,
                                          const tenancy::Principal& who, const RedemptionRequest& r,
-                                         core::Instant now) {
+                                         core::Instant now, bool* wrote) {
   const auto tenant = who.tenant_id;
   const auto at = core::FormatRfc3339(now);
   // 1. The stored answer, the member locked (the lock every point movement of the member takes
@@ -463,6 +463,7 @@ std::pair<db::StoredAnswer, bool> Redeem(db::Tx& tx, const db::IdempotencyKey& k
               taken.dump(), sources.dump(), reward.stock.has_value(), key.scope, key.client_id,
               key.request_hash, answer.body.dump())[0][0]
           .as<std::int64_t>();
+  if (wrote != nullptr) *wrote = true;
   if (reward.stock && stock_taken == 0) {
     // Sold out meanwhile (or made unlimited): read the stock as it is now.
     const auto now_row = tx.ExecOne(store::kGetReward, tenant, r.reward);

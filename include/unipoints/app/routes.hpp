@@ -13,6 +13,7 @@
 #include "unipoints/http/router.hpp"
 #include "unipoints/lots/balance_reader.hpp"
 #include "unipoints/members/members_service.hpp"
+#include "unipoints/spending/redemption_committer.hpp"
 #include "unipoints/tenancy/key_cache.hpp"
 
 namespace unipoints::app {
@@ -28,8 +29,9 @@ struct Wiring {
   core::SettableClock* settable_clock = nullptr;  // set when config.clock == "settable"
   Scheduler* scheduler = nullptr;
   tenancy::KeyCache* key_cache = nullptr;
-  earning::AccrualCommitter* committer = nullptr;  // group commit of single accruals
-  lots::BalanceReader* balance_reader = nullptr;   // grouped balance reads
+  earning::AccrualCommitter* committer = nullptr;        // group commit of single accruals
+  lots::BalanceReader* balance_reader = nullptr;         // grouped balance reads
+  spending::RedemptionCommitter* redemptions = nullptr;  // grouped redemptions
 };
 
 void RegisterAllRoutes(http::Router& router, const Wiring& w);

@@ -62,6 +62,11 @@ struct Config {
   int balance_read_max_members = 64;
   int balance_readers = 2;
 
+  // Grouped redemptions: redemption_writers threads each run what is queued, up to
+  // redemption_group_max requests, one after another in one transaction.
+  int redemption_group_max = 16;
+  int redemption_writers = 4;
+
   // Lines of a billing feed applied per transaction.
   int feed_chunk_lines = 5000;
   // Each chunk split by member into this many parts, written on as many connections at once.

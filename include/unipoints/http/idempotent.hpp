@@ -7,6 +7,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "unipoints/core/error.hpp"
 #include "unipoints/db/database.hpp"
 #include "unipoints/db/idempotency_store.hpp"
 #include "unipoints/http/request.hpp"
@@ -26,6 +27,16 @@ boost::asio::awaitable<Response> RunIdempotent(db::Database& db, db::Idempotency
 using FoldedIdempotentWork = std::function<std::pair<db::StoredAnswer, bool>(db::Tx&)>;
 boost::asio::awaitable<Response> RunIdempotentFolded(db::Database& db, db::IdempotencyKey key,
                                                      FoldedIdempotentWork work);
+
+// RunIdempotentFolded on the calling thread (a pool or batcher thread): the answer and whether
+// it was a replay.
+std::pair<db::StoredAnswer, bool> RunIdempotentFoldedSync(db::Database& db, const db::IdempotencyKey& key,
+                                                          const FoldedIdempotentWork& work);
+
+// A business refusal (422) of the request under `key` stored as its answer in `tx`, or the answer
+// stored before (second: true). Rethrows any other error.
+std::pair<db::StoredAnswer, bool> RecordRefusal(db::Tx& tx, const db::IdempotencyKey& key,
+                                                const core::DomainError& refusal);
 
 Response ToResponse(const db::StoredAnswer& answer, bool replay);
 

@@ -56,10 +56,11 @@ RedemptionRequest ParseRedemption(const nlohmann::json& body, http::Fields& f);
 // 201 body {redemption_id, member_id, reward, quantity, option, points, points_by_source, balance},
 // stored under `key` in the same transaction; or the answer stored earlier (second: true). Three
 // statements: read the stored answer and lock the member; its live lots; one write of everything.
-// A refusal (422 DomainError) is thrown before any write.
+// A refusal (DomainError) is thrown before any write, except when a limited stock ran out
+// meanwhile: then `*wrote` (when given) is set, and the transaction must roll back.
 std::pair<db::StoredAnswer, bool> Redeem(db::Tx& tx, const db::IdempotencyKey& key,
                                          const tenancy::Principal& who, const RedemptionRequest& r,
-                                         core::Instant now);
+                                         core::Instant now, bool* wrote = nullptr);
 // 200 body; 409 already_cancelled, 422 cancel_window_closed.
 nlohmann::json Cancel(db::Tx& tx, const tenancy::Principal& who, std::int64_t redemption_id,
                       const std::string& reason, core::Instant now);

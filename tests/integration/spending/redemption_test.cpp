@@ -938,5 +938,105 @@ TEST_F(RedemptionConcurrencyTest, RedemptionsRacingAccrualsKeepTheBalanceExact) 
   VerifyPasses();
 }
 
+// ------------------------------------------------------------------ grouped redemptions
+
+// One writer, so that concurrent redemptions queue up and run in groups of up to 16 per
+// transaction: every answer, refusal, replay and stock count must be what it would be alone.
+class GroupedRedemptionTest : public RedemptionBase {
+ public:
+  static void SetUpTestSuite() {
+    StartSuite(
+        ServerOptions{{{"UNIPOINTS_REDEMPTION_WRITERS", "1"}, {"UNIPOINTS_REDEMPTION_GROUP_MAX", "16"}}});
+  }
+
+ protected:
+  std::int64_t Counter(const std::string& name) {
+    auto r = http().Get("/metrics");
+    const auto at = r.body.find("\n" + name + " ");
+    return at == std::string::npos ? 0 : std::stoll(r.body.substr(at + name.size() + 2));
+  }
+};
+
+TEST_F(GroupedRedemptionTest, GroupsOfManyMembersAnswerEachRequestAsIfAlone) {
+  auto a = CreateAlliance();
+  NewReward(a.admin, "G10", "T", {{"points", 10}});
+  NewReward(a.admin, "G-RARE", "R", {{"points", 1}}, 7);
+  constexpr int kMembers = 6;
+  std::vector<Enrolled> members;
+  for (int i = 0; i < kMembers; ++i) {
+    members.push_back(Enrol(a.agent));
+    Give(a.t_key, members.back(), 55);  // five G10 each, no more, and a few rare ones besides
+  }
+  const auto groups_before = Counter("unipoints_redemption_groups_total");
+  const auto requests_before = Counter("unipoints_redemption_group_requests_total");
+
+  constexpr int kThreads = 16;
+  constexpr int kEach = 6;
+  std::mutex mu;
+  std::map<std::int64_t, int> created;  // member -> G10 redeemed
+  std::map<std::int64_t, std::set<std::int64_t>> balances;
+  int insufficient = 0, rare = 0, sold_out = 0, unknown = 0, replays = 0;
+  std::vector<std::string> failures;
+  Parallel(kThreads, [&](int t, HttpClient& client) {
+    for (int i = 0; i < kEach; ++i) {
+      const auto& m = members[static_cast<std::size_t>(t + i) % kMembers];
+      json body;
+      if (i == 2) {
+        body = Body(m, "G-RARE");
+      } else if (i == 4) {
+        body = Body(m, "NO-SUCH-REWARD");
+      } else {
+        body = Body(m, "G10");
+      }
+      auto r = client.Post("/v1/redemptions", body, t % 2 ? a.agent : a.t_key);
+      // The same request again at once: its first answer, whatever it was.
+      auto again = client.Post("/v1/redemptions", body, t % 2 ? a.agent : a.t_key);
+      std::lock_guard lock(mu);
+      if (again.json != r.json || again.Header("Idempotent-Replay") != "true" ||
+          again.status != (r.status == 201 ? 200 : r.status)) {
+        failures.push_back("replay differs: " + Show(r) + " then " + Show(again));
+      } else {
+        ++replays;
+      }
+      const auto code = r.json.value("code", "");
+      if (r.status == 201 && body["reward"] == "G10") {
+        ++created[m.member_id];
+        balances[m.member_id].insert(r.json["balance"].get<std::int64_t>());
+      } else if (r.status == 201) {
+        ++rare;
+      } else if (r.status == 422 && code == "insufficient_points") {
+        ++insufficient;
+      } else if (r.status == 422 && code == "out_of_stock") {
+        ++sold_out;
+      } else if (r.status == 422 && code == "unknown_reward") {
+        ++unknown;
+      } else {
+        failures.push_back(Show(r));
+      }
+    }
+  });
+  for (const auto& f : failures) ADD_FAILURE() << f;
+  EXPECT_EQ(replays, kThreads * kEach);
+  EXPECT_EQ(rare, 7);
+  EXPECT_EQ(sold_out, kThreads - 7);
+  EXPECT_EQ(unknown, kThreads);
+  EXPECT_EQ(Stock(a.agent, "G-RARE"), 0);
+  std::int64_t left = 0;
+  for (const auto& m : members) {
+    const auto b = Balance(a.agent, m.member_id);
+    EXPECT_EQ(created[m.member_id], 5) << m.member_id;
+    EXPECT_EQ(balances[m.member_id].size(), 5u) << "each success saw the one before it";
+    EXPECT_EQ(b["lifetime"], 55) << b;
+    left += b["available"].get<std::int64_t>();
+  }
+  EXPECT_EQ(left, kMembers * 5 - 7);  // 55 - 50 each, less the seven rare ones
+  EXPECT_EQ(insufficient, 4 * kThreads - 5 * kMembers);
+  const auto groups = Counter("unipoints_redemption_groups_total") - groups_before;
+  const auto requests = Counter("unipoints_redemption_group_requests_total") - requests_before;
+  EXPECT_EQ(requests, 2 * kThreads * kEach);  // every request went through the committer
+  EXPECT_LT(groups, requests);                // and some shared a transaction
+  VerifyPasses();
+}
+
 }  // namespace
 }  // namespace unipoints::testing
