@@ -55,7 +55,8 @@ struct Config {
   // the first one arrived (0: take what is queued at once), on group_commit_writers connections.
   int group_commit_max_events = 32;
   std::int64_t group_commit_window_us = 500;
-  int group_commit_writers = 4;
+  // Three, one fewer than the 2-core default pool (4 took every connection: ~5% fewer events/s).
+  int group_commit_writers = 3;
 
   // Grouped balance reads: balance_readers threads each read what is queued, up to
   // balance_read_max_members balances, in one statement.
