@@ -56,6 +56,33 @@ struct Pending {
   std::int64_t lot_id = 0;
 };
 
+// A stored answer read by kReadAndLock ('k' row; the accrual's columns when it was accepted).
+struct StoredRow {
+  explicit StoredRow(const pqxx::row& r)
+      : status(r[2].as<int>()),
+        hash(r[9].as<std::string>()),
+        response(r[10].is_null() ? std::nullopt : std::optional(r[10].as<std::string>())) {
+    if (r[3].is_null()) return;
+    accrual_id = r[3].as<std::int64_t>();
+    member_id = r[4].as<std::int64_t>();
+    points = r[5].as<std::int64_t>();
+    if (!r[6].is_null()) rule_version = r[6].as<int>();
+    if (!r[7].is_null()) expires = r[7].as<std::int64_t>();
+    balance = r[8].as<std::int64_t>();
+    point_type = r[11].as<std::string>();
+  }
+  int status;
+  std::string hash;
+  std::optional<std::string> response;
+  std::optional<std::int64_t> accrual_id;
+  std::int64_t member_id = 0;
+  std::int64_t points = 0;
+  std::optional<int> rule_version;
+  std::optional<std::int64_t> expires;
+  std::int64_t balance = 0;
+  std::string point_type;
+};
+
 class Batch {
  public:
   Batch(db::Tx& tx, std::span<const AccrualItem* const> items, RuleCache& rules, core::Instant now)
@@ -123,50 +150,39 @@ class Batch {
           .Str("occ", core::FormatRfc3339(in.occurred_at))
           .Bool("priced", !in.points.has_value());
     }
-    std::map<std::size_t, json> stored;
+    std::map<std::size_t, StoredRow> stored;
     std::map<std::size_t, members::MemberRef> found;
     std::map<std::size_t, int> versions;
     for (const auto& r : tx_.Exec(store::kReadAndLock, rows.Take(), static_cast<int>(unique.size()))) {
-      const auto kind = r[0].as<std::string>();
+      const auto kind = r[0].c_str()[0];
       const auto i = r[1].as<std::size_t>();
-      if (kind == "v") {
+      if (kind == 'v') {
         versions.emplace(i, r[2].as<int>());
-        continue;
-      }
-      auto v = json::parse(r[2].as<std::string>());
-      if (kind == "k") {
-        stored.emplace(i, std::move(v));
-      } else if (kind == "i") {
-        ids_.emplace_back(v[0].get<std::int64_t>(), v[1].get<std::int64_t>());
+      } else if (kind == 'i') {
+        ids_.emplace_back(r[2].as<std::int64_t>(), r[3].as<std::int64_t>());
+      } else if (kind == 'k') {
+        stored.emplace(i, StoredRow(r));
       } else {
-        members::MemberRef ref{v[0].get<std::int64_t>(),
-                               v[1].get<std::string>(),
-                               v[2].get<std::string>(),
-                               In(i).card_no,
-                               std::nullopt,
-                               std::nullopt};
-        if (!v[3].is_null()) ref.card_status = v[3].get<std::string>();
-        if (!v[4].is_null()) ref.tier_since = core::FromUnixMicros(v[4].get<std::int64_t>());
+        members::MemberRef ref{r[2].as<std::int64_t>(), r[9].as<std::string>(), r[10].as<std::string>(),
+                               In(i).card_no,           std::nullopt,           std::nullopt};
+        if (!r[11].is_null()) ref.card_status = r[11].as<std::string>();
+        if (!r[3].is_null()) ref.tier_since = core::FromUnixMicros(r[3].as<std::int64_t>());
         found.emplace(i, std::move(ref));
       }
     }
     std::vector<Pending> pending;
     for (auto i : unique) {
       if (auto it = stored.find(i); it != stored.end()) {
-        const auto& v = it->second;  // [hash, status, response, accepted accrual's columns...]
-        if (v[0].get<std::string>() != keys_[i].request_hash) {
+        const auto& v = it->second;
+        if (v.hash != keys_[i].request_hash) {
           out_[i] = AccrualOutcome{{409, http::ProblemBody(Conflict(i))}, false, nullptr};
-        } else if (!v[2].is_null()) {
-          out_[i] = AccrualOutcome{db::StoredAnswer{v[1].get<int>(), v[2]}, true, nullptr};
+        } else if (v.response) {
+          out_[i] = AccrualOutcome{db::StoredAnswer{v.status, json::parse(*v.response)}, true, nullptr};
         } else {
-          if (v[3].is_null()) throw std::runtime_error("an accepted accrual's key without its accrual");
-          const auto body =
-              AcceptedBody(v[3].get<std::int64_t>(), In(i).event_id, v[4].get<std::int64_t>(),
-                           v[5].get<std::int64_t>(), v[6].get<std::string>(), Who(i).partner_code,
-                           v[7].is_null() ? std::nullopt : std::optional(v[7].get<int>()),
-                           v[8].is_null() ? std::nullopt : std::optional(v[8].get<std::int64_t>()),
-                           v[9].get<std::int64_t>());
-          out_[i] = AccrualOutcome{db::StoredAnswer{v[1].get<int>(), body}, true, nullptr};
+          if (!v.accrual_id) throw std::runtime_error("an accepted accrual's key without its accrual");
+          const auto body = AcceptedBody(*v.accrual_id, In(i).event_id, v.member_id, v.points, v.point_type,
+                                         Who(i).partner_code, v.rule_version, v.expires, v.balance);
+          out_[i] = AccrualOutcome{db::StoredAnswer{v.status, body}, true, nullptr};
         }
         continue;
       }
@@ -255,17 +271,16 @@ class Batch {
     std::size_t states = 0;
     for (const auto& r :
          tx_.Exec(store::kState, members.Take(), core::FormatRfc3339(now_), tiers.Take(), expiries.Take())) {
-      const auto kind = r[0].as<std::string>();
+      const auto kind = r[0].c_str()[0];
       const auto i = r[1].as<std::size_t>();
-      if (kind == "s") {
-        auto v = json::parse(r[2].as<std::string>());  // [tenant, member, debt, available]
-        state_[{v[0].get<std::int64_t>(), v[1].get<std::int64_t>()}] = {v[2].get<std::int64_t>(),
-                                                                        v[3].get<std::int64_t>()};
+      if (kind == 's') {
+        state_[{r[2].as<std::int64_t>(), r[3].as<std::int64_t>()}] = {r[4].as<std::int64_t>(),
+                                                                      r[5].as<std::int64_t>()};
         ++states;
-      } else if (kind == "t") {
-        tier_at[i] = r[2].as<std::string>();
+      } else if (kind == 't') {
+        tier_at[i] = r[6].as<std::string>();
       } else {
-        expiry[i] = r[2].is_null() ? std::nullopt : std::optional(std::stoll(r[2].as<std::string>()));
+        expiry[i] = r[2].is_null() ? std::nullopt : std::optional(r[2].as<std::int64_t>());
       }
     }
     if (states != state_.size()) throw std::runtime_error("a member has no balance row");

@@ -7,21 +7,22 @@
 
 namespace unipoints::earning::store {
 
-// 1. For each event ($1): its stored answer if its id has one ('k': [hash, status, response,
-// then for an accepted accrual, whose response is NULL: accrual id, member, points, point type,
-// rule version, its lot's expiry µs, balance after]);
-// its member, found by card or id and locked in id order, the lock order of every point movement
-// ('m': [id, status, tier, card status, tier_since µs]; no row: unknown card or member); for
-// priced events the partner's rule version in force at occurred_at ('v'). Plus $2 accrual and lot
-// ids taken ahead ('i': [accrual id, lot id]), so that the write needs no join of one insert's
-// output with another's.
+// 1. For each event ($1): its stored answer if its id has one ('k': n1 status, n2 accrual id,
+// n3 member, n4 points, n5 rule version, n6 its lot's expiry µs, n7 balance after, s1 request
+// hash, s2 response, s3 point type; an accepted accrual's response is NULL and its answer is
+// rebuilt from the accrual's columns); its member, found by card or id and locked in id order, the
+// lock order of every point movement ('m': n1 id, n2 tier_since µs, s1 status, s2 tier, s3 card
+// status; no row: unknown card or member); for priced events the partner's rule version in force
+// at occurred_at ('v': n1). Plus $2 accrual and lot ids taken ahead ('i': n1 accrual id, n2 lot
+// id), so that the write needs no join of one insert's output with another's. Every row has the
+// same typed columns (kind, i, n1..n7, s1..s3): read without parsing.
 inline constexpr db::Query kReadAndLock{
     "accruals_read_lock",
     "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS x(i int, t bigint, s bigint, c text, p bigint,"
     "   card text, mid bigint, occ timestamptz, priced boolean)),"
-    " k AS (SELECT x.i, json_build_array(k.request_hash, k.status, k.response, a.id, a.member_id, a.points,"
-    "   a.point_type, a.rule_version, (extract(epoch FROM l.expires_at) * 1000000)::bigint, a.balance_after)"
-    "   AS v FROM x"
+    " k AS (SELECT x.i, k.status::bigint AS st, a.id, a.member_id, a.points, a.rule_version::bigint AS rv,"
+    "   (extract(epoch FROM l.expires_at) * 1000000)::bigint AS exp, a.balance_after, k.request_hash,"
+    "   k.response::text AS response, a.point_type FROM x"
     "   JOIN idempotency_keys k ON k.tenant_id = x.t AND k.scope = x.s AND k.kind = 'accrual'"
     "   AND k.client_id = x.c"
     "   LEFT JOIN accruals a ON k.response IS NULL AND a.tenant_id = x.t AND a.partner_id = x.p"
@@ -36,18 +37,22 @@ inline constexpr db::Query kReadAndLock{
     "   ORDER BY r.effective_from DESC, r.version DESC LIMIT 1) r WHERE x.priced),"
     " ids AS (SELECT nextval('accruals_id_seq'::regclass) AS a, nextval('lots_id_seq'::regclass) AS l"
     "   FROM generate_series(1, $2::int))"
-    " SELECT 'k', i, v::text FROM k"
-    " UNION ALL SELECT 'm', i, json_build_array(id, status, tier, card_status,"
-    "   (extract(epoch FROM tier_since) * 1000000)::bigint)::text FROM m"
-    " UNION ALL SELECT 'v', i, version::text FROM v"
-    " UNION ALL SELECT 'i', 0, json_build_array(a, l)::text FROM ids"};
+    " SELECT 'k' AS kind, i, st, id, member_id, points, rv, exp, balance_after, request_hash, response,"
+    "   point_type FROM k"
+    " UNION ALL SELECT 'm', i, id, (extract(epoch FROM tier_since) * 1000000)::bigint, NULL, NULL, NULL,"
+    "   NULL, NULL, status, tier, card_status FROM m"
+    " UNION ALL SELECT 'v', i, version, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM v"
+    " UNION ALL SELECT 'i', 0, a, l, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM ids"};
 
 // 2. After the locks (a statement of its own, so that it sees what the transactions it waited for
-// committed): debt and available points at $2 of each member ($1; 's': [tenant, member, debt,
-// available]); the tier held at occurred_at for events older than the member's last tier change
-// ($3; 't'); the expiry of each event's lot from the tenant's policy for its point type, in the
-// tenant's time zone ($4; 'e': µs, or null for never). Calendar years end at local midnight of
-// 1 January of Y+N; N months keep the local time and clamp to the month's end.
+// committed): debt and available points at $2 of each member ($1; 's': n1 tenant, n2 member,
+// n3 debt, n4 available); the tier held at occurred_at for events older than the member's last
+// tier change ($3; 't': s1); the expiry of each event's lot from the tenant's policy for its point
+// type, in the tenant's time zone ($4; 'e': n1 µs, or null for never). Calendar years end at local
+// midnight of 1 January of Y+N; N months keep the local time and clamp to the month's end. The
+// expired lots are read from lots_live by member and expiry: the row comparison is that index's
+// condition and keeps lots_due out (at a period end that holds every lot that just expired, and a
+// generic plan filtering it by member would read all of them for each member).
 inline constexpr db::Query kState{
     "accruals_state",
     "WITH e AS (SELECT * FROM json_to_recordset($4::json) AS e(i int, t bigint, pt text, occ timestamptz)),"
@@ -56,15 +61,16 @@ inline constexpr db::Query kState{
     "   coalesce((p.by_point_type -> d.pt ->> 'n')::int, p.expiry_n) AS n"
     "   FROM (SELECT DISTINCT t, pt FROM e) d JOIN tenants tn ON tn.id = d.t"
     "   LEFT JOIN tenant_policies p ON p.tenant_id = d.t)"
-    " SELECT 's', 0, json_build_array(x.t, x.m, b.debt, b.held - b.debt - coalesce((SELECT sum(l.remaining)"
-    "   FROM lots l WHERE l.tenant_id = x.t AND l.member_id = x.m AND l.live"
-    "   AND l.expires_at <= $2::timestamptz), 0))::text"
+    " SELECT 's' AS kind, 0 AS i, x.t AS n1, x.m AS n2, b.debt AS n3, b.held - b.debt - coalesce((SELECT"
+    "   sum(l.remaining) FROM lots l WHERE l.tenant_id = x.t AND l.member_id = x.m AND l.live"
+    "   AND (l.member_id, l.expires_at) <= (x.m, $2::timestamptz)), 0)::bigint AS n4, NULL::text AS s1"
     " FROM json_to_recordset($1::json) AS x(t bigint, m bigint)"
     " JOIN member_balances b ON b.tenant_id = x.t AND b.member_id = x.m"
-    " UNION ALL SELECT 't', x.i, coalesce((SELECT h.to_tier FROM member_tier_history h WHERE h.tenant_id = "
-    "x.t"
-    "   AND h.member_id = x.m AND h.at <= x.occ ORDER BY h.at DESC, h.id DESC LIMIT 1),"
-    " (SELECT h.from_tier FROM member_tier_history h WHERE h.tenant_id = x.t AND h.member_id = x.m"
+    " UNION ALL SELECT 't', x.i, NULL, NULL, NULL, NULL, coalesce((SELECT h.to_tier FROM member_tier_history "
+    "h"
+    "   WHERE h.tenant_id = x.t AND h.member_id = x.m AND h.at <= x.occ ORDER BY h.at DESC, h.id DESC LIMIT "
+    "1),"
+    "   (SELECT h.from_tier FROM member_tier_history h WHERE h.tenant_id = x.t AND h.member_id = x.m"
     "   ORDER BY h.at, h.id LIMIT 1), x.cur)"
     " FROM json_to_recordset($3::json) AS x(i int, t bigint, m bigint, occ timestamptz, cur text)"
     " UNION ALL SELECT 'e', e.i, (extract(epoch FROM CASE pol.kind"
@@ -72,7 +78,7 @@ inline constexpr db::Query kState{
     "       extract(year FROM (e.occ AT TIME ZONE pol.tz))::int + pol.n, 1, 1, 0, 0, 0, pol.tz)"
     "     WHEN 'months' THEN ((e.occ AT TIME ZONE pol.tz) + make_interval(months => pol.n)) AT TIME ZONE "
     "pol.tz"
-    "     END) * 1000000)::bigint::text"
+    "     END) * 1000000)::bigint, NULL, NULL, NULL, NULL"
     " FROM e JOIN pol ON pol.t = e.t AND pol.pt = e.pt"};
 
 inline constexpr db::Query kVersionBody{"earning_version_body",

@@ -54,11 +54,12 @@ inline constexpr db::Query kBalances{
     "     AND (l.expires_at IS NULL OR l.expires_at > 'epoch'::timestamptz + x.at * interval '1 microsecond')"
     "   GROUP BY 1, 2) y"
     "   JOIN partners p ON p.tenant_id = x.t AND p.id = y.src) g ON true"};
-// Available without scanning live lots: held - debt - what already expired but is still held.
+// Available without scanning live lots: held - debt - what already expired but is still held
+// (lots_live by member and expiry: the row comparison keeps lots_due, all the tenant's due lots, out).
 inline constexpr db::Query kAvailable{"lots_available",
                                       "SELECT b.held - b.debt - coalesce((SELECT sum(l.remaining) FROM lots l"
                                       "   WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.live "
-                                      "AND l.expires_at <= $3::timestamptz), 0)"
+                                      "AND (l.member_id, l.expires_at) <= ($2, $3::timestamptz)), 0)"
                                       " FROM member_balances b WHERE b.tenant_id = $1 AND b.member_id = $2"};
 inline constexpr db::Query kLedgerPage{
     "ledger_page",

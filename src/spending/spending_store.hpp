@@ -117,7 +117,7 @@ inline constexpr db::Query kRedeemLots{
     " SELECT 'l', id, source_partner_id, code, remaining, e, point_type, earned FROM l"
     " UNION ALL SELECT 'b', b.held, b.debt, NULL, b.held - b.debt - coalesce((SELECT sum(x.remaining)"
     "   FROM lots x WHERE x.tenant_id = $1 AND x.member_id = $2 AND x.live"
-    "   AND x.expires_at <= $3::timestamptz), 0)::bigint, NULL, NULL, NULL"
+    "   AND (x.member_id, x.expires_at) <= ($2, $3::timestamptz)), 0)::bigint, NULL, NULL, NULL"
     "   FROM member_balances b WHERE b.tenant_id = $1 AND b.member_id = $2"
     " UNION ALL SELECT DISTINCT 'a', a.payer_partner_id, NULL::bigint, NULL, NULL::bigint, NULL::bigint,"
     "   NULL, NULL::bigint FROM settlement_agreements a"
