@@ -49,35 +49,40 @@ inline constexpr db::Query kReadAndLock{
 // n3 debt, n4 available); the tier held at occurred_at for events older than the member's last
 // tier change ($3; 't': s1); the expiry of each event's lot from the tenant's policy for its point
 // type, in the tenant's time zone ($4; 'e': n1 µs, or null for never). Calendar years end at local
-// midnight of 1 January of Y+N; N months keep the local time and clamp to the month's end. The
-// expired lots are read from lots_live by member and expiry: the row comparison is that index's
-// condition and keeps lots_due out (at a period end that holds every lot that just expired, and a
-// generic plan filtering it by member would read all of them for each member).
+// midnight of 1 January of Y+N; N months keep the local time and clamp to the month's end.
+// Lots past their expiry that the expiry job has not taken yet are looked for per member only in
+// tenants that have any (the first entry of lots_due, the tenant's earliest expiry; an EXISTS
+// there got a generic plan that read all of lots_live), and then through lots_live by
+// member and expiry (the row comparison keeps lots_due, all of the tenant's, out of that plan).
+// The policies are read once per tenant and point type (MATERIALIZED), not once per event.
 inline constexpr db::Query kState{
     "accruals_state",
     "WITH e AS (SELECT * FROM json_to_recordset($4::json) AS e(i int, t bigint, pt text, occ timestamptz)),"
-    " pol AS (SELECT d.t, d.pt, tn.time_zone AS tz,"
+    " pol AS MATERIALIZED (SELECT d.t, d.pt, tn.time_zone AS tz,"
     "   coalesce(p.by_point_type -> d.pt ->> 'kind', p.expiry_kind, 'never') AS kind,"
     "   coalesce((p.by_point_type -> d.pt ->> 'n')::int, p.expiry_n) AS n"
     "   FROM (SELECT DISTINCT t, pt FROM e) d JOIN tenants tn ON tn.id = d.t"
-    "   LEFT JOIN tenant_policies p ON p.tenant_id = d.t)"
-    " SELECT 's' AS kind, 0 AS i, x.t AS n1, x.m AS n2, b.debt AS n3, b.held - b.debt - coalesce((SELECT"
-    "   sum(l.remaining) FROM lots l WHERE l.tenant_id = x.t AND l.member_id = x.m AND l.live"
-    "   AND (l.member_id, l.expires_at) <= (x.m, $2::timestamptz)), 0)::bigint AS n4, NULL::text AS s1"
-    " FROM json_to_recordset($1::json) AS x(t bigint, m bigint)"
-    " JOIN member_balances b ON b.tenant_id = x.t AND b.member_id = x.m"
-    " UNION ALL SELECT 't', x.i, NULL, NULL, NULL, NULL, coalesce((SELECT h.to_tier FROM member_tier_history "
-    "h"
-    "   WHERE h.tenant_id = x.t AND h.member_id = x.m AND h.at <= x.occ ORDER BY h.at DESC, h.id DESC LIMIT "
-    "1),"
-    "   (SELECT h.from_tier FROM member_tier_history h WHERE h.tenant_id = x.t AND h.member_id = x.m"
-    "   ORDER BY h.at, h.id LIMIT 1), x.cur)"
+    "   LEFT JOIN tenant_policies p ON p.tenant_id = d.t),"
+    " x AS (SELECT * FROM json_to_recordset($1::json) AS x(t bigint, m bigint)),"
+    " due AS MATERIALIZED (SELECT d.t FROM (SELECT DISTINCT t FROM x) d WHERE (SELECT l.expires_at"
+    "   FROM lots l WHERE l.tenant_id = d.t AND l.live AND l.expires_at IS NOT NULL"
+    "   ORDER BY l.expires_at LIMIT 1) <= $2::timestamptz)"
+    " SELECT 's' AS kind, 0 AS i, x.t AS n1, x.m AS n2, b.debt AS n3, b.held - b.debt"
+    "   - CASE WHEN x.t IN (SELECT t FROM due) THEN coalesce((SELECT sum(l.remaining) FROM lots l"
+    "     WHERE l.tenant_id = x.t AND l.member_id = x.m AND l.live"
+    "     AND (l.member_id, l.expires_at) <= (x.m, $2::timestamptz)), 0) ELSE 0 END::bigint AS n4,"
+    "   NULL::text AS s1"
+    " FROM x JOIN member_balances b ON b.tenant_id = x.t AND b.member_id = x.m"
+    " UNION ALL SELECT 't', x.i, NULL, NULL, NULL, NULL, coalesce((SELECT h.to_tier"
+    "   FROM member_tier_history h WHERE h.tenant_id = x.t AND h.member_id = x.m AND h.at <= x.occ"
+    "   ORDER BY h.at DESC, h.id DESC LIMIT 1), (SELECT h.from_tier FROM member_tier_history h"
+    "   WHERE h.tenant_id = x.t AND h.member_id = x.m ORDER BY h.at, h.id LIMIT 1), x.cur)"
     " FROM json_to_recordset($3::json) AS x(i int, t bigint, m bigint, occ timestamptz, cur text)"
     " UNION ALL SELECT 'e', e.i, (extract(epoch FROM CASE pol.kind"
     "     WHEN 'calendar_years' THEN make_timestamptz("
     "       extract(year FROM (e.occ AT TIME ZONE pol.tz))::int + pol.n, 1, 1, 0, 0, 0, pol.tz)"
-    "     WHEN 'months' THEN ((e.occ AT TIME ZONE pol.tz) + make_interval(months => pol.n)) AT TIME ZONE "
-    "pol.tz"
+    "     WHEN 'months' THEN"
+    "       ((e.occ AT TIME ZONE pol.tz) + make_interval(months => pol.n)) AT TIME ZONE pol.tz"
     "     END) * 1000000)::bigint, NULL, NULL, NULL, NULL"
     " FROM e JOIN pol ON pol.t = e.t AND pol.pt = e.pt"};
 

@@ -202,6 +202,26 @@ TEST_F(ExpiryTest, RedemptionsConsumeEarliestExpiryFirstAcrossYears) {
   EXPECT_EQ(Balance(a.agent, m.member_id)["available"], 150);
 }
 
+TEST_F(ExpiryTest, AnAccrualsBalanceLeavesOutLotsPastExpiryTheJobHasNotTakenYet) {
+  SetClock("2025-06-01T12:00:00+08:00");
+  auto a = CreateAlliance();
+  PutPolicy(a.admin, {{"expiry", {{"kind", "calendar_years"}, {"n", 1}}}});
+  auto m = Enrol(a.agent);
+  auto other = Enrol(a.agent);
+  EXPECT_EQ(Points(a.t_key, m.member_id, 500, "2025-03-05T10:00:00+08:00")["balance"], 500);
+  // Past that lot's expiry (the end of 2025), the job not run: each answer counts only what is
+  // still spendable, for the member with such a lot and for one without (in a tenant with one).
+  SetClock("2026-02-01T12:00:00+08:00");
+  auto late = Points(a.t_key, m.member_id, 70, "2026-02-01T10:00:00+08:00");
+  EXPECT_EQ(late["balance"], 70) << late;
+  EXPECT_EQ(late["expires_at"], "2026-12-31T16:00:00Z") << late;
+  EXPECT_EQ(Points(a.t_key, other.member_id, 5, "2026-02-01T10:00:00+08:00")["balance"], 5);
+  EXPECT_EQ(Balance(a.agent, m.member_id)["available"], 70);
+  EXPECT_EQ(Expire(a.admin)["points_expired"], 500);
+  EXPECT_EQ(Points(a.t_key, m.member_id, 1, "2026-02-01T11:00:00+08:00")["balance"], 71);
+  ExpectVerified();
+}
+
 TEST_F(ExpiryTest, ALateAccrualWhosePointsHaveExpiredIsAcceptedAsAnExpiredLot) {
   SetClock("2027-02-01T12:00:00+08:00");
   auto a = CreateAlliance();
