@@ -371,7 +371,7 @@ class Batch {
         answers.Raw("r", out_[i].answer.body.dump(-1, ' ', false, json::error_handler_t::replace));
       }
     }
-    tx_.Exec(store::kWrite, rows.Take(), totals.Take(), answers.Take());
+    tx_.Exec(store::kWrite, rows.Take(), totals.Take(), answers.Take(), core::FormatRfc3339(now_));
   }
 
   void AnswerRepeats() {

@@ -91,10 +91,10 @@ inline constexpr db::Query kVersionBody{"earning_version_body",
                                         " WHERE tenant_id = $1 AND partner_id = $2 AND version = $3"};
 
 // 3. Writes the accruals ($1, in key order, each with the balance its answer reports), their lots
-// and ledger entries, moves the members' totals ($2: one row per member) and stores the keys ($3,
-// in key order: two batches never wait for each other's keys in a cycle; the answer only for
-// refusals, an accepted accrual's is rebuilt from its row). No ON CONFLICT: an event id another transaction
-// stored meanwhile fails this one, which then runs again (Database::RunSync) and replays it.
+// and ledger entries (dated $4, the business clock's now), moves the members' totals ($2: one row per member)
+// and stores the keys ($3, in key order: two batches never wait for each other's keys in a cycle; the answer
+// only for refusals, an accepted accrual's is rebuilt from its row). No ON CONFLICT: an event id another
+// transaction stored meanwhile fails this one, which then runs again (Database::RunSync) and replays it.
 inline constexpr db::Query kWrite{
     "accruals_write",
     "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS x(i int, t bigint, p bigint, ev text, m bigint,"
@@ -110,8 +110,10 @@ inline constexpr db::Query kWrite{
     "   SELECT lid, t, m, p, pt, pts, rem, occ,"
     "   CASE WHEN exp IS NOT NULL THEN 'epoch'::timestamptz + exp * interval '1 microsecond' END, aid"
     "   FROM x WHERE pts > 0 ORDER BY i),"
-    " g AS (INSERT INTO ledger_entries (tenant_id, member_id, kind, points, source_partner_id, lot_id, ref)"
-    "   SELECT t, m, 'accrual', pts, p, lid, 'accrual:' || aid FROM x WHERE pts > 0 ORDER BY i),"
+    " g AS (INSERT INTO ledger_entries (tenant_id, member_id, kind, points, source_partner_id, lot_id, ref, "
+    "at)"
+    "   SELECT t, m, 'accrual', pts, p, lid, 'accrual:' || aid, $4::timestamptz FROM x WHERE pts > 0"
+    "   ORDER BY i),"
     " b AS (UPDATE member_balances mb SET debt = mb.debt - y.r, lifetime = mb.lifetime + y.p,"
     "   held = mb.held + y.p - y.r, updated_at = now()"
     "   FROM json_to_recordset($2::json) AS y(t bigint, m bigint, p bigint, r bigint)"

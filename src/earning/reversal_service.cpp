@@ -128,10 +128,10 @@ json Reverse(db::Tx& tx, const tenancy::Principal& who, const ReversalInput& in,
   const auto ref = "reversal:" + std::to_string(id);
   lots::ApplyTake(tx, tenant, member_id, pieces, ref);
   for (const auto& [source, pts] : PerSource(pieces)) {
-    lots::WriteLedger(tx, tenant, member_id, "reversal", -pts, source, std::nullopt, ref);
+    lots::WriteLedger(tx, tenant, member_id, "reversal", -pts, source, std::nullopt, ref, now);
   }
   // What the member no longer has is owed to the alliance: booked against the accrual's partner.
-  if (debt > 0) lots::WriteLedger(tx, tenant, member_id, "reversal", -debt, partner, std::nullopt, ref);
+  if (debt > 0) lots::WriteLedger(tx, tenant, member_id, "reversal", -debt, partner, std::nullopt, ref, now);
   lots::MoveTotals(tx, tenant, member_id, 0, debt, -points);
 
   return {{"reversal_id", in.reversal_id},

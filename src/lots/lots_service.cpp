@@ -44,7 +44,8 @@ CreditResult CreditPoints(db::Tx& tx, const Credit& c) {
   result.lot_id = lot[0][0].as<std::int64_t>();
   tx.Exec(store::kCreditBalance, c.tenant_id, c.member_id, result.repaid_debt, c.points);
   tx.Exec(store::kInsertLedger, c.tenant_id, c.member_id, c.ledger_kind, c.points,
-          std::to_string(c.source_partner_id), std::to_string(result.lot_id), c.ref);
+          std::to_string(c.source_partner_id), std::to_string(result.lot_id), c.ref,
+          core::FormatRfc3339(c.at));
   return result;
 }
 
@@ -213,9 +214,9 @@ std::int64_t CopyLot(db::Tx& tx, std::int64_t tenant_id, std::int64_t lot_id, st
 
 void WriteLedger(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, const std::string& kind,
                  std::int64_t points, std::optional<std::int64_t> source_partner_id,
-                 std::optional<std::int64_t> lot_id, const std::string& ref) {
+                 std::optional<std::int64_t> lot_id, const std::string& ref, core::Instant at) {
   tx.Exec(store::kInsertLedger, tenant_id, member_id, kind, points, db::Nullable(OptNum(source_partner_id)),
-          db::Nullable(OptNum(lot_id)), ref);
+          db::Nullable(OptNum(lot_id)), ref, core::FormatRfc3339(at));
 }
 
 nlohmann::json BySource(const std::vector<Piece>& pieces) {

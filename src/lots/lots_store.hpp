@@ -36,8 +36,8 @@ inline constexpr db::Query kInsertLot{
     " RETURNING id"};
 inline constexpr db::Query kInsertLedger{
     "ledger_insert",
-    "INSERT INTO ledger_entries (tenant_id, member_id, kind, points, source_partner_id, lot_id, ref)"
-    " VALUES ($1, $2, $3, $4, $5::bigint, $6::bigint, $7) RETURNING seq"};
+    "INSERT INTO ledger_entries (tenant_id, member_id, kind, points, source_partner_id, lot_id, ref, at)"
+    " VALUES ($1, $2, $3, $4, $5::bigint, $6::bigint, $7, $8::timestamptz) RETURNING seq"};
 // Balances of many members in one statement, one pass over each member's live lots: for query i
 // (1-based) of the arrays $1 tenant, $2 member, $3 as-of µs, its totals and tier, then one row per
 // (source partner, expiry instant) with its points unexpired at that instant; a member without

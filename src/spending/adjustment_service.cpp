@@ -56,8 +56,8 @@ json Apply(db::Tx& tx, std::int64_t tenant_id, std::int64_t adjustment_id, std::
            core::Instant now) {
   const auto ref = "adjustment:" + std::to_string(adjustment_id);
   if (points > 0) {
-    lots::Credit credit{tenant_id, member_id,    source->id, point_type,  points,
-                        now,       std::nullopt, ref,        "adjustment"};
+    lots::Credit credit{tenant_id, member_id,    source->id, point_type,   points,
+                        now,       std::nullopt, ref,        "adjustment", now};
     lots::CreditPoints(tx, credit);
     return {{source->code, points}};
   }
@@ -85,7 +85,7 @@ json Apply(db::Tx& tx, std::int64_t tenant_id, std::int64_t adjustment_id, std::
   std::map<std::int64_t, std::int64_t> per_source;
   for (const auto& p : pieces) per_source[p.source_partner_id] += p.points;
   for (const auto& [src, pts] : per_source) {
-    lots::WriteLedger(tx, tenant_id, member_id, "adjustment", -pts, src, std::nullopt, ref);
+    lots::WriteLedger(tx, tenant_id, member_id, "adjustment", -pts, src, std::nullopt, ref, now);
   }
   json by_source = lots::BySource(pieces);
   for (auto& [code, pts] : by_source.items()) pts = -pts.get<std::int64_t>();

@@ -509,7 +509,7 @@ json Cancel(db::Tx& tx, const tenancy::Principal& who, std::int64_t redemption_i
   std::map<std::int64_t, std::int64_t> per_source;
   for (const auto& p : pieces) per_source[p.source_partner_id] += p.points;
   for (const auto& [src, pts] : per_source) {
-    lots::WriteLedger(tx, tenant, member_id, "cancellation", pts, src, std::nullopt, ref);
+    lots::WriteLedger(tx, tenant, member_id, "cancellation", pts, src, std::nullopt, ref, now);
   }
   BookLines(tx, tenant, redemption_id, fulfiller, pieces, "cancellation", now);
   tx.Exec(store::kMoveStock, tenant, reward_id, quantity);

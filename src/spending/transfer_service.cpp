@@ -76,12 +76,12 @@ json Transfer(db::Tx& tx, const tenancy::Principal& who, const TransferInput& in
   std::map<std::int64_t, std::int64_t> per_source;
   for (const auto& p : pieces) per_source[p.source_partner_id] += p.points;
   for (const auto& [source, pts] : per_source) {
-    lots::WriteLedger(tx, tenant, in.from_member, "transfer_out", -pts, source, std::nullopt, ref);
+    lots::WriteLedger(tx, tenant, in.from_member, "transfer_out", -pts, source, std::nullopt, ref, now);
   }
   // Each piece becomes a lot of the receiver with the same source, type, earning time and expiry.
   for (const auto& p : pieces) {
     const auto lot = lots::CopyLot(tx, tenant, p.lot_id, in.to_member, p.points);
-    lots::WriteLedger(tx, tenant, in.to_member, "transfer_in", p.points, p.source_partner_id, lot, ref);
+    lots::WriteLedger(tx, tenant, in.to_member, "transfer_in", p.points, p.source_partner_id, lot, ref, now);
   }
   lots::MoveTotals(tx, tenant, in.to_member, in.points, 0, 0);
 

@@ -25,6 +25,7 @@ struct Credit {
   std::optional<std::int64_t> accrual_id;
   std::string ref;                      // e.g. "accrual:42"
   std::string ledger_kind = "accrual";  // or "adjustment"
+  core::Instant at{};                   // the ledger entry's time: the business clock's now
 };
 
 struct CreditResult {
@@ -91,10 +92,10 @@ std::pair<std::int64_t, std::int64_t> MoveTotals(db::Tx& tx, std::int64_t tenant
 std::int64_t CopyLot(db::Tx& tx, std::int64_t tenant_id, std::int64_t lot_id, std::int64_t to_member_id,
                      std::int64_t points);
 
-// One insert-only ledger row.
+// One insert-only ledger row, dated `at` (the business clock's now).
 void WriteLedger(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id, const std::string& kind,
                  std::int64_t points, std::optional<std::int64_t> source_partner_id,
-                 std::optional<std::int64_t> lot_id, const std::string& ref);
+                 std::optional<std::int64_t> lot_id, const std::string& ref, core::Instant at);
 
 // Sums pieces per source partner code, for answers like points_by_source.
 nlohmann::json BySource(const std::vector<Piece>& pieces);

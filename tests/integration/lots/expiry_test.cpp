@@ -3,6 +3,7 @@
 // The server's clock is set by the tests; nothing sleeps for a boundary.
 
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "lots/time_fixture.hpp"
@@ -219,6 +220,39 @@ TEST_F(ExpiryTest, AnAccrualsBalanceLeavesOutLotsPastExpiryTheJobHasNotTakenYet)
   EXPECT_EQ(Balance(a.agent, m.member_id)["available"], 70);
   EXPECT_EQ(Expire(a.admin)["points_expired"], 500);
   EXPECT_EQ(Points(a.t_key, m.member_id, 1, "2026-02-01T11:00:00+08:00")["balance"], 71);
+  ExpectVerified();
+}
+
+TEST_F(ExpiryTest, LedgerEntriesAreDatedByTheBusinessClock) {
+  SetClock("2024-03-05T12:00:00+08:00");
+  auto a = CreateAlliance();
+  auto m = Enrol(a.agent);
+  auto other = Enrol(a.agent);
+  auto accrual = Points(a.t_key, m.member_id, 500, "2024-03-01T10:00:00+08:00");
+  auto r = http().Post("/v1/transfers",
+                       {{"request_id", Unique("tr-")},
+                        {"from_member", m.member_id},
+                        {"to_member", other.member_id},
+                        {"points", 100}},
+                       a.agent);
+  ASSERT_EQ(r.status, 201) << r;
+  r = http().Post(
+      "/v1/adjustments",
+      {{"request_id", Unique("adj-")}, {"member_id", m.member_id}, {"points", -10}, {"reason", "test"}},
+      a.agent);
+  ASSERT_EQ(r.status, 201) << r;
+  r = http().Post("/v1/accruals/" + accrual["event_id"].get<std::string>() + "/reversals",
+                  {{"reversal_id", Unique("rv-")}, {"points", 5}, {"reason", "returned"}}, a.t_key);
+  ASSERT_EQ(r.status, 201) << r;
+  std::set<std::string> kinds;
+  for (const auto& member : {m.member_id, other.member_id}) {
+    for (const auto& entry : Ledger(a.agent, member)) {
+      EXPECT_EQ(entry["at"], "2024-03-05T04:00:00Z") << entry;
+      kinds.insert(entry["kind"].get<std::string>());
+    }
+  }
+  EXPECT_EQ(kinds,
+            (std::set<std::string>{"accrual", "transfer_out", "transfer_in", "adjustment", "reversal"}));
   ExpectVerified();
 }
 
