@@ -36,6 +36,11 @@ Response ProblemResponse(core::ErrorCode code, nlohmann::json body) {
   Response r = JsonResponse(static_cast<boost::beast::http::status>(info.http_status), body);
   r.content_type = "application/problem+json";
   if (info.http_status == 503) r.headers.emplace_back("Retry-After", "1");
+  if (info.http_status == 429) {
+    const auto& wait = body.contains("retry_after") ? body["retry_after"] : nlohmann::json();
+    r.headers.emplace_back("Retry-After",
+                           wait.is_number_integer() ? std::to_string(wait.get<std::int64_t>()) : "1");
+  }
   return r;
 }
 

@@ -5,6 +5,7 @@
 #include "unipoints/core/crypto.hpp"
 #include "unipoints/core/error.hpp"
 #include "unipoints/http/fields.hpp"
+#include "unipoints/tenancy/rate_limiter.hpp"
 #include "unipoints/tenancy/tenancy_service.hpp"
 
 namespace unipoints::tenancy {
@@ -17,11 +18,29 @@ using core::DomainError;
 using core::ErrorCode;
 using nlohmann::json;
 
+// `rate_limit`: absent or null (unlimited), or {per_second, burst}; burst defaults to per_second.
+std::optional<RateLimit> ParseRateLimit(http::Fields& f) {
+  const auto* raw = f.Raw("rate_limit");
+  if (raw == nullptr || raw->is_null()) return std::nullopt;
+  if (!raw->is_object()) {
+    f.Error("rate_limit", "must be an object {per_second, burst} or null");
+    return std::nullopt;
+  }
+  http::Fields r(*raw, f.Path("rate_limit"));
+  const auto per_second = r.Int("per_second", 1, 1'000'000);
+  const auto burst = r.OptInt("burst", 1, 10'000'000).value_or(per_second);
+  const bool ok = r.ok();
+  f.Absorb(r.TakeErrors());
+  if (!ok) return std::nullopt;
+  return RateLimit{static_cast<int>(per_second), static_cast<int>(burst)};
+}
+
 }  // namespace
 
 http::Authenticator MakeAuthenticator(db::Database& db, const config::Config& config, KeyCache* cache) {
-  return [&db, &config, cache](const http::Request& req,
-                               const http::Route& route) -> asio::awaitable<Principal> {
+  auto limiter = std::make_shared<RateLimiter>();
+  return [&db, &config, cache, limiter](const http::Request& req,
+                                        const http::Route& route) -> asio::awaitable<Principal> {
     auto header = req.Header("Authorization");
     constexpr std::string_view kBearer = "Bearer ";
     if (header.size() <= kBearer.size() ||
@@ -51,6 +70,17 @@ http::Authenticator MakeAuthenticator(db::Database& db, const config::Config& co
     if (std::find(roles.begin(), roles.end(), principal->role) == roles.end()) {
       throw DomainError(ErrorCode::kForbidden,
                         "A " + std::string(RoleName(principal->role)) + " key may not call " + route.pattern);
+    }
+    // Checked after the key and its role: a refused request (like any 429) does not use up its id.
+    if (const auto& limit = principal->rate_limit) {
+      if (const auto wait = limiter->Admit(principal->key_id, *limit, RateLimiter::Clock::now())) {
+        throw DomainError(ErrorCode::kRateLimited,
+                          "Key " + std::to_string(principal->key_id) + " may make " +
+                              std::to_string(limit->per_second) + " requests a second (" +
+                              std::to_string(limit->burst) + " at once); retry in " + std::to_string(wait) +
+                              " s",
+                          {}, {{"retry_after", wait}});
+      }
     }
     co_return *principal;
   };
@@ -117,6 +147,7 @@ void RegisterTenancyRoutes(http::Router& router, db::Database& db, const config:
                auto role_name = f.Enum("role", {"admin", "partner", "agent", "finance"});
                auto partner_code = f.OptStr("partner", 32);
                auto label = f.OptStr("label", 200).value_or("");
+               auto rate_limit = ParseRateLimit(f);
                if (role_name == "partner" && !partner_code)
                  f.Error("partner", "is required for a partner key");
                if (role_name != "partner" && partner_code && !role_name.empty()) {
@@ -128,10 +159,11 @@ void RegisterTenancyRoutes(http::Router& router, db::Database& db, const config:
                auto result = co_await db.Run([&](db::Tx& tx) {
                  std::optional<std::int64_t> partner_id;
                  if (partner_code) partner_id = GetPartner(tx, tenant, *partner_code, "partner").id;
-                 return CreateKey(tx, tenant, role, partner_id, label);
+                 return CreateKey(tx, tenant, role, partner_id, label, rate_limit);
                });
                json out = {{"id", result.id}, {"key", result.key}, {"role", role_name}, {"label", label}};
                out["partner"] = partner_code ? json(*partner_code) : json(nullptr);
+               out["rate_limit"] = ToJson(rate_limit);
                co_return http::JsonResponse(status::created, out);
              });
 
@@ -140,6 +172,30 @@ void RegisterTenancyRoutes(http::Router& router, db::Database& db, const config:
                auto tenant = req.who().tenant_id;
                auto keys = co_await db.Run([tenant](db::Tx& tx) { return ListKeys(tx, tenant); });
                co_return http::JsonResponse(status::ok, {{"items", keys}, {"next", nullptr}});
+             });
+
+  router.Add(verb::patch, "/v1/keys/{id}", kAdmin, "Set or lift a key's rate limit",
+             [&db, cache](http::Request& req) -> asio::awaitable<http::Response> {
+               auto body = http::ParseJsonObject(req);
+               http::Fields f(body);
+               // Here null is a value (lift the limit), not an absent field.
+               if (!body.contains("rate_limit")) {
+                 f.Error("rate_limit", "is required ({per_second, burst}, or null to lift the limit)");
+               }
+               auto rate_limit = ParseRateLimit(f);
+               f.Done();
+               auto tenant = req.who().tenant_id;
+               auto id = http::IdParam(req, "id");
+               auto key = co_await db.Run([&](db::Tx& tx) {
+                 SetKeyRateLimit(tx, tenant, id, rate_limit);
+                 for (auto& k : ListKeys(tx, tenant)) {
+                   if (k["id"] == id) return k;
+                 }
+                 throw std::runtime_error("a key vanished while its limit was set");
+               });
+               // This process forgets its cached keys before it answers; the others on the notification.
+               if (cache != nullptr) cache->Clear();
+               co_return http::JsonResponse(status::ok, key);
              });
 
   router.Add(verb::delete_, "/v1/keys/{id}", kAdmin, "Revoke an API key",

@@ -13,6 +13,12 @@ namespace {
 
 using core::DomainError;
 using core::ErrorCode;
+
+// One column of an optional rate limit, as a statement parameter (NULL when unlimited).
+std::optional<std::string> RateColumn(const std::optional<RateLimit>& limit, int RateLimit::*field) {
+  if (!limit) return std::nullopt;
+  return std::to_string((*limit).*field);
+}
 using nlohmann::json;
 
 // Keys look like "upk_<tenant id>_<64 hex>"; only the SHA-256 of the whole key is stored.
@@ -139,11 +145,12 @@ Partner GetPartner(db::Tx& tx, std::int64_t tenant_id, const std::string& code, 
 }
 
 CreatedKey CreateKey(db::Tx& tx, std::int64_t tenant_id, Role role, std::optional<std::int64_t> partner_id,
-                     const std::string& label) {
+                     const std::string& label, const std::optional<RateLimit>& rate_limit) {
   std::string key = std::string(kKeyPrefix) + std::to_string(tenant_id) + "_" + core::RandomHex(32);
   std::optional<std::string> partner = partner_id ? std::optional(std::to_string(*partner_id)) : std::nullopt;
   auto r = tx.Exec(store::kInsertKey, tenant_id, std::string(RoleName(role)), db::Nullable(partner), label,
-                   core::Sha256Hex(key));
+                   core::Sha256Hex(key), db::Nullable(RateColumn(rate_limit, &RateLimit::per_second)),
+                   db::Nullable(RateColumn(rate_limit, &RateLimit::burst)));
   return CreatedKey{r[0][0].as<std::int64_t>(), key};
 }
 
@@ -155,6 +162,22 @@ void RevokeKey(db::Tx& tx, std::int64_t tenant_id, std::int64_t key_id) {
   tx.Exec(store::kNotifyKeys);
 }
 
+void SetKeyRateLimit(db::Tx& tx, std::int64_t tenant_id, std::int64_t key_id,
+                     const std::optional<RateLimit>& rate_limit) {
+  if (tx.Exec(store::kSetKeyRate, tenant_id, key_id,
+              db::Nullable(RateColumn(rate_limit, &RateLimit::per_second)),
+              db::Nullable(RateColumn(rate_limit, &RateLimit::burst)))
+          .empty()) {
+    throw DomainError(ErrorCode::kNotFound, "No live key " + std::to_string(key_id));
+  }
+  tx.Exec(store::kNotifyKeys);
+}
+
+json ToJson(const std::optional<RateLimit>& rate_limit) {
+  if (!rate_limit) return nullptr;
+  return {{"per_second", rate_limit->per_second}, {"burst", rate_limit->burst}};
+}
+
 std::vector<json> ListKeys(db::Tx& tx, std::int64_t tenant_id) {
   std::vector<json> out;
   for (const auto& r : tx.Exec(store::kListKeys, tenant_id)) {
@@ -164,6 +187,7 @@ std::vector<json> ListKeys(db::Tx& tx, std::int64_t tenant_id) {
               {"created_at", r[4].as<std::string>()}};
     k["partner"] = r[2].is_null() ? json(nullptr) : json(r[2].as<std::string>());
     k["revoked_at"] = r[5].is_null() ? json(nullptr) : json(r[5].as<std::string>());
+    k["rate_limit"] = r[6].is_null() ? json(nullptr) : ToJson(RateLimit{r[6].as<int>(), r[7].as<int>()});
     out.push_back(std::move(k));
   }
   return out;
@@ -202,6 +226,7 @@ std::optional<Principal> Authenticate(db::Tx& tx, const KeyId& key) {
   p.time_zone = r[4].as<std::string>();
   p.currency = r[5].as<std::string>();
   p.minor_units = r[6].as<int>();
+  if (!r[8].is_null()) p.rate_limit = RateLimit{r[8].as<int>(), r[9].as<int>()};
   if (r[7].as<std::string>() != "active") {
     throw DomainError(ErrorCode::kForbidden, "The key's partner is " + r[7].as<std::string>());
   }

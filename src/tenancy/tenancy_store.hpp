@@ -42,8 +42,12 @@ inline constexpr db::Query kGetPartner{"partner_get",
 
 inline constexpr db::Query kInsertKey{
     "key_insert",
-    "INSERT INTO api_keys (tenant_id, role, partner_id, label, key_hash) VALUES ($1, $2, $3::bigint, $4, $5)"
-    " RETURNING id"};
+    "INSERT INTO api_keys (tenant_id, role, partner_id, label, key_hash, rate_per_second, rate_burst)"
+    " VALUES ($1, $2, $3::bigint, $4, $5, $6::integer, $7::integer) RETURNING id"};
+inline constexpr db::Query kSetKeyRate{
+    "key_set_rate",
+    "UPDATE api_keys SET rate_per_second = $3::integer, rate_burst = $4::integer"
+    " WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING id"};
 inline constexpr db::Query kRevokeKey{"key_revoke",
                                       "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE "
                                       "tenant_id = $1 AND id = $2 RETURNING id"};
@@ -52,13 +56,14 @@ inline constexpr db::Query kListKeys{
     "key_list",
     "SELECT k.id, k.role, p.code, k.label,"
     " to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-    " to_char(k.revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    " to_char(k.revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), k.rate_per_second, "
+    "k.rate_burst"
     " FROM api_keys k LEFT JOIN partners p ON p.tenant_id = k.tenant_id AND p.id = k.partner_id"
     " WHERE k.tenant_id = $1 ORDER BY k.id"};
 inline constexpr db::Query kAuthenticate{
     "key_authenticate",
     "SELECT k.id, k.role, k.partner_id, coalesce(p.code, ''), t.time_zone, t.currency, t.minor_units,"
-    " coalesce(p.status, 'active')"
+    " coalesce(p.status, 'active'), k.rate_per_second, k.rate_burst"
     " FROM api_keys k JOIN tenants t ON t.id = k.tenant_id"
     " LEFT JOIN partners p ON p.tenant_id = k.tenant_id AND p.id = k.partner_id"
     " WHERE k.tenant_id = $1 AND k.key_hash = $2 AND k.revoked_at IS NULL"};

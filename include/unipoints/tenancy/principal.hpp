@@ -13,6 +13,13 @@ enum class Role { kPlatform, kAdmin, kPartner, kAgent, kFinance };
 std::string_view RoleName(Role role);
 std::optional<Role> ParseRole(std::string_view name);  // admin, partner, agent, finance
 
+// A key's rate limit (a token bucket): `burst` requests at once, `per_second` sustained.
+struct RateLimit {
+  int per_second = 0;
+  int burst = 0;
+  bool operator==(const RateLimit&) const = default;
+};
+
 struct Principal {
   Role role = Role::kAdmin;
   std::int64_t tenant_id = 0;
@@ -22,6 +29,7 @@ struct Principal {
   std::string time_zone;
   std::string currency;
   int minor_units = 2;
+  std::optional<RateLimit> rate_limit;  // none: unlimited (the default)
 
   // Idempotency scope: ids of a partner key are unique per partner, others per tenant.
   std::int64_t IdScope() const { return partner_id.value_or(0); }

@@ -47,9 +47,14 @@ std::vector<Partner> ListPartners(db::Tx& tx, std::int64_t tenant_id);
 Partner GetPartner(db::Tx& tx, std::int64_t tenant_id, const std::string& code, const char* field = nullptr);
 
 CreatedKey CreateKey(db::Tx& tx, std::int64_t tenant_id, Role role, std::optional<std::int64_t> partner_id,
-                     const std::string& label);
+                     const std::string& label, const std::optional<RateLimit>& rate_limit = std::nullopt);
 void RevokeKey(db::Tx& tx, std::int64_t tenant_id, std::int64_t key_id);
+// Sets or (nullopt) lifts a live key's rate limit; every server process forgets its cached keys.
+void SetKeyRateLimit(db::Tx& tx, std::int64_t tenant_id, std::int64_t key_id,
+                     const std::optional<RateLimit>& rate_limit);
 std::vector<nlohmann::json> ListKeys(db::Tx& tx, std::int64_t tenant_id);
+// null, or {"per_second", "burst"}.
+nlohmann::json ToJson(const std::optional<RateLimit>& rate_limit);
 
 // The bearer key → principal, or nullopt when unknown or revoked.
 std::optional<Principal> Authenticate(db::Tx& tx, const std::string& bearer);
