@@ -166,7 +166,7 @@ json SeedDemo(db::Database& db, const config::Config& config, const std::string&
       }
       members::NewMember m{p.name,  p.gender,     "resident_id", p.id_number,
                            p.phone, std::nullopt, std::nullopt,  p.partner};
-      auto enrolled = members.Enrol(tx, tid, m);
+      auto enrolled = members.Enrol(tx, tid, m, now);
       member_list.push_back(
           {{"member_id", enrolled.member_id}, {"name", p.name}, {"card_no", enrolled.card_no}});
       // A little history: a telecom bill and a supermarket purchase each.

@@ -17,7 +17,7 @@ namespace unipoints::app {
 
 void RegisterAllRoutes(http::Router& router, const Wiring& w) {
   tenancy::RegisterTenancyRoutes(router, w.db, w.config, w.key_cache);
-  members::RegisterMemberRoutes(router, w.db, w.members, w.config.max_list_limit);
+  members::RegisterMemberRoutes(router, w.db, w.clock, w.members, w.config.max_list_limit);
   earning::RegisterEarningRoutes(router, w.db, w.config, w.clock, w.metrics, w.rule_cache, w.committer);
   earning::RegisterReversalRoutes(router, w.db, w.clock);
   feeds::RegisterFeedRoutes(router, w.db, w.config, w.clock, w.metrics, w.rule_cache);

@@ -91,10 +91,11 @@ inline constexpr db::Query kVersionBody{"earning_version_body",
                                         " WHERE tenant_id = $1 AND partner_id = $2 AND version = $3"};
 
 // 3. Writes the accruals ($1, in key order, each with the balance its answer reports), their lots
-// and ledger entries (dated $4, the business clock's now), moves the members' totals ($2: one row per member)
-// and stores the keys ($3, in key order: two batches never wait for each other's keys in a cycle; the answer
-// only for refusals, an accepted accrual's is rebuilt from its row). No ON CONFLICT: an event id another
-// transaction stored meanwhile fails this one, which then runs again (Database::RunSync) and replays it.
+// and ledger entries (received and dated $4, the business clock's now), moves the members' totals ($2: one
+// row per member) and stores the keys ($3, in key order: two batches never wait for each other's keys in a
+// cycle; the answer only for refusals, an accepted accrual's is rebuilt from its row). No ON CONFLICT: an
+// event id another transaction stored meanwhile fails this one, which then runs again (Database::RunSync) and
+// replays it.
 inline constexpr db::Query kWrite{
     "accruals_write",
     "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS x(i int, t bigint, p bigint, ev text, m bigint,"
@@ -102,9 +103,10 @@ inline constexpr db::Query kWrite{
     "bigint,"
     "   aid bigint, lid bigint, exp bigint, bal bigint)),"
     " a AS (INSERT INTO accruals (id, tenant_id, partner_id, event_id, member_id, card_no, category,"
-    "   amount_minor, points, point_type, rule_version, multiplier, occurred_at, balance_after)"
+    "   amount_minor, points, point_type, rule_version, multiplier, occurred_at, balance_after, created_at)"
     "   OVERRIDING SYSTEM VALUE"
-    "   SELECT aid, t, p, ev, m, card, cat, amt, pts, pt, rv, mul, occ, bal FROM x ORDER BY t, p, ev),"
+    "   SELECT aid, t, p, ev, m, card, cat, amt, pts, pt, rv, mul, occ, bal, $4::timestamptz FROM x"
+    "   ORDER BY t, p, ev),"
     " l AS (INSERT INTO lots (id, tenant_id, member_id, source_partner_id, point_type, points, remaining,"
     "   earned_at, expires_at, accrual_id) OVERRIDING SYSTEM VALUE"
     "   SELECT lid, t, m, p, pt, pts, rem, occ,"

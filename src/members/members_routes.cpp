@@ -34,13 +34,13 @@ bool ValidIdNumber(const std::string& n) {
 
 }  // namespace
 
-void RegisterMemberRoutes(http::Router& router, db::Database& db, const MemberService& service,
-                          int max_list_limit) {
+void RegisterMemberRoutes(http::Router& router, db::Database& db, const core::Clock& clock,
+                          const MemberService& service, int max_list_limit) {
   const std::vector<Role> kDesk{Role::kAgent, Role::kAdmin};
 
   router.Add(verb::post, "/v1/members", {Role::kAgent, Role::kAdmin, Role::kPartner},
              "Enrol a member and issue a card",
-             [&db, &service](http::Request& req) -> asio::awaitable<http::Response> {
+             [&db, &clock, &service](http::Request& req) -> asio::awaitable<http::Response> {
                auto body = http::ParseJsonObject(req);
                http::Fields f(body);
                NewMember m;
@@ -70,7 +70,7 @@ void RegisterMemberRoutes(http::Router& router, db::Database& db, const MemberSe
                  if (issuing && !m.issuing_partner_id) {
                    m.issuing_partner_id = tenancy::GetPartner(tx, tenant, *issuing, "issuing_partner").id;
                  }
-                 return service.Enrol(tx, tenant, m);
+                 return service.Enrol(tx, tenant, m, clock.Now());
                });
                co_return http::JsonResponse(
                    status::created, {{"member_id", enrolled.member_id}, {"card_no", enrolled.card_no}});
@@ -108,18 +108,19 @@ void RegisterMemberRoutes(http::Router& router, db::Database& db, const MemberSe
 
   router.Add(verb::post, "/v1/cards/{card_no}/report-lost", kDesk,
              "Report a card lost: refused at once for accrual and redemption",
-             [&db, &service](http::Request& req) -> asio::awaitable<http::Response> {
+             [&db, &clock, &service](http::Request& req) -> asio::awaitable<http::Response> {
                http::ParseJsonObject(req);  // an optional body, e.g. {"reason": ...}, must still be JSON
                auto card = req.Param("card_no");
                if (card.size() > 32) throw DomainError(ErrorCode::kNotFound, "No such card");
                auto tenant = req.who().tenant_id;
-               auto out = co_await db.Run([&](db::Tx& tx) { return service.ReportLost(tx, tenant, card); });
+               auto out = co_await db.Run(
+                   [&](db::Tx& tx) { return service.ReportLost(tx, tenant, card, clock.Now()); });
                co_return http::JsonResponse(status::ok, out);
              });
 
   router.Add(verb::post, "/v1/members/{id}/cards", kDesk,
              "Issue a replacement card; the old cards become 'replaced', the balance stays",
-             [&db, &service](http::Request& req) -> asio::awaitable<http::Response> {
+             [&db, &clock, &service](http::Request& req) -> asio::awaitable<http::Response> {
                auto id = http::IdParam(req, "id");
                auto body = http::ParseJsonObject(req);
                http::Fields f(body);
@@ -129,10 +130,10 @@ void RegisterMemberRoutes(http::Router& router, db::Database& db, const MemberSe
                f.Done();
                const auto& who = req.who();
                auto tenant = who.tenant_id;
-               auto work = [&service, tenant, id, issuing](db::Tx& tx) {
+               auto work = [&service, &clock, tenant, id, issuing](db::Tx& tx) {
                  std::optional<std::int64_t> partner_id;
                  if (issuing) partner_id = tenancy::GetPartner(tx, tenant, *issuing, "issuing_partner").id;
-                 auto card = service.ReplaceCard(tx, tenant, id, partner_id);
+                 auto card = service.ReplaceCard(tx, tenant, id, partner_id, clock.Now());
                  return db::StoredAnswer{201, {{"member_id", id}, {"card_no", card}}};
                };
                if (request_id) {

@@ -46,13 +46,13 @@ std::string NewCardNumber() {
 
 std::string IssueCard(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id,
                       std::optional<std::int64_t> issuing_partner_id,
-                      const std::optional<std::string>& replaces) {
+                      const std::optional<std::string>& replaces, core::Instant at) {
   std::optional<std::string> partner =
       issuing_partner_id ? std::optional(std::to_string(*issuing_partner_id)) : std::nullopt;
   for (int attempt = 0; attempt < 8; ++attempt) {
     auto card = NewCardNumber();
     auto r = tx.Exec(store::kInsertCard, tenant_id, card, member_id, db::Nullable(partner),
-                     db::Nullable(replaces));
+                     db::Nullable(replaces), core::FormatRfc3339(at));
     if (!r.empty()) return card;
   }
   throw std::runtime_error("could not find a free card number");
@@ -80,15 +80,16 @@ std::string MemberService::IdentityHash(std::int64_t tenant_id, const std::strin
   return core::HmacSha256Hex(identity_hash_key_, std::to_string(tenant_id) + ":" + normalised);
 }
 
-Enrolled MemberService::Enrol(db::Tx& tx, std::int64_t tenant_id, const NewMember& m) const {
+Enrolled MemberService::Enrol(db::Tx& tx, std::int64_t tenant_id, const NewMember& m,
+                              core::Instant now) const {
   const auto normalised = NormaliseIdNumber(m.id_number);
   std::optional<std::string> partner =
       m.issuing_partner_id ? std::optional(std::to_string(*m.issuing_partner_id)) : std::nullopt;
   std::optional<std::string> phone = m.phone.empty() ? std::nullopt : std::optional(m.phone);
   const auto hash = IdentityHash(tenant_id, normalised);
-  auto r =
-      tx.Exec(store::kInsertMember, tenant_id, m.name, m.gender, m.id_type, hash, MaskIdNumber(normalised),
-              db::Nullable(phone), db::Nullable(m.email), db::Nullable(m.address), db::Nullable(partner));
+  auto r = tx.Exec(store::kInsertMember, tenant_id, m.name, m.gender, m.id_type, hash,
+                   MaskIdNumber(normalised), db::Nullable(phone), db::Nullable(m.email),
+                   db::Nullable(m.address), db::Nullable(partner), core::FormatRfc3339(now));
   if (r.empty()) {
     auto existing = tx.ExecOne(store::kFindByIdHash, tenant_id, hash);
     throw DomainError(ErrorCode::kAlreadyExists,
@@ -98,7 +99,7 @@ Enrolled MemberService::Enrol(db::Tx& tx, std::int64_t tenant_id, const NewMembe
   }
   const auto member_id = r[0][0].as<std::int64_t>();
   tx.Exec(store::kInsertBalance, tenant_id, member_id);
-  return Enrolled{member_id, IssueCard(tx, tenant_id, member_id, m.issuing_partner_id, std::nullopt)};
+  return Enrolled{member_id, IssueCard(tx, tenant_id, member_id, m.issuing_partner_id, std::nullopt, now)};
 }
 
 std::vector<json> MemberService::Search(db::Tx& tx, std::int64_t tenant_id,
@@ -134,12 +135,13 @@ json MemberService::Profile(db::Tx& tx, std::int64_t tenant_id, std::int64_t mem
   return out;
 }
 
-json MemberService::ReportLost(db::Tx& tx, std::int64_t tenant_id, const std::string& card_no) const {
+json MemberService::ReportLost(db::Tx& tx, std::int64_t tenant_id, const std::string& card_no,
+                               core::Instant now) const {
   auto current = tx.ExecOne(store::kCardStatus, tenant_id, card_no);
   if (!current) throw DomainError(ErrorCode::kNotFound, "No card " + card_no);
   const auto status = (*current)[0].as<std::string>();
   if (status == "active") {
-    tx.Exec(store::kReportLost, tenant_id, card_no);
+    tx.Exec(store::kReportLost, tenant_id, card_no, core::FormatRfc3339(now));
   } else if (status != "lost") {
     throw DomainError(ErrorCode::kConflict, "The card is " + status + ", not active");
   }
@@ -147,14 +149,15 @@ json MemberService::ReportLost(db::Tx& tx, std::int64_t tenant_id, const std::st
 }
 
 std::string MemberService::ReplaceCard(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id,
-                                       std::optional<std::int64_t> issuing_partner_id) const {
+                                       std::optional<std::int64_t> issuing_partner_id,
+                                       core::Instant now) const {
   if (!tx.ExecOne(store::kLockMember, tenant_id, member_id)) {
     throw DomainError(ErrorCode::kNotFound, "No member " + std::to_string(member_id));
   }
-  auto retired = tx.Exec(store::kRetireCards, tenant_id, member_id);
+  auto retired = tx.Exec(store::kRetireCards, tenant_id, member_id, core::FormatRfc3339(now));
   std::optional<std::string> replaces;
   if (!retired.empty()) replaces = retired[0][0].as<std::string>();
-  return IssueCard(tx, tenant_id, member_id, issuing_partner_id, replaces);
+  return IssueCard(tx, tenant_id, member_id, issuing_partner_id, replaces, now);
 }
 
 MemberRef MemberService::ByCard(db::Tx& tx, std::int64_t tenant_id, const std::string& card_no, bool lock) {

@@ -13,7 +13,8 @@ namespace unipoints::members::store {
 inline constexpr db::Query kInsertMember{
     "member_insert",
     "INSERT INTO members (tenant_id, name, gender, id_type, id_hash, id_masked, phone, email, address,"
-    " issuing_partner_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::bigint)"
+    " issuing_partner_id, joined_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::bigint, "
+    "$11::timestamptz)"
     " ON CONFLICT (tenant_id, id_hash) DO NOTHING RETURNING id"};
 inline constexpr db::Query kFindByIdHash{"member_by_id_hash",
                                          "SELECT id FROM members WHERE tenant_id = $1 AND id_hash = $2"};
@@ -21,8 +22,9 @@ inline constexpr db::Query kInsertBalance{
     "member_balance_insert", "INSERT INTO member_balances (tenant_id, member_id) VALUES ($1, $2)"};
 inline constexpr db::Query kInsertCard{
     "card_insert",
-    "INSERT INTO cards (tenant_id, card_no, member_id, issuing_partner_id, replaces_card_no)"
-    " VALUES ($1, $2, $3, $4::bigint, $5) ON CONFLICT DO NOTHING RETURNING card_no"};
+    "INSERT INTO cards (tenant_id, card_no, member_id, issuing_partner_id, replaces_card_no, issued_at,"
+    " status_changed_at) VALUES ($1, $2, $3, $4::bigint, $5, $6::timestamptz, $6::timestamptz)"
+    " ON CONFLICT DO NOTHING RETURNING card_no"};
 inline constexpr db::Query kSearchByCard{
     "member_search_card", "SELECT " UP_MEMBER_COLUMNS
                           " FROM cards c JOIN members m ON m.tenant_id = c.tenant_id AND m.id = c.member_id"
@@ -53,13 +55,13 @@ inline constexpr db::Query kMemberCards{
     " WHERE c.tenant_id = $1 AND c.member_id = $2 ORDER BY c.issued_at, c.card_no"};
 inline constexpr db::Query kReportLost{
     "card_report_lost",
-    "UPDATE cards SET status = 'lost', status_changed_at = now()"
+    "UPDATE cards SET status = 'lost', status_changed_at = $3::timestamptz"
     " WHERE tenant_id = $1 AND card_no = $2 AND status = 'active' RETURNING card_no"};
 inline constexpr db::Query kCardStatus{
     "card_status", "SELECT status, member_id FROM cards WHERE tenant_id = $1 AND card_no = $2"};
 inline constexpr db::Query kRetireCards{
     "cards_retire",
-    "UPDATE cards SET status = 'replaced', status_changed_at = now()"
+    "UPDATE cards SET status = 'replaced', status_changed_at = $3::timestamptz"
     " WHERE tenant_id = $1 AND member_id = $2 AND status IN ('active', 'lost') RETURNING card_no, status"};
 inline constexpr db::Query kMemberByCard{"member_ref_by_card",
                                          "SELECT m.id, m.status, m.tier, c.status, (extract(epoch FROM "

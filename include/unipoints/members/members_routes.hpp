@@ -1,5 +1,6 @@
 #pragma once
 
+#include "unipoints/core/time.hpp"
 #include "unipoints/db/database.hpp"
 #include "unipoints/http/router.hpp"
 #include "unipoints/members/members_service.hpp"
@@ -7,7 +8,7 @@
 namespace unipoints::members {
 
 // POST/GET /v1/members, GET /v1/members/{id}, report-lost, replacement cards.
-void RegisterMemberRoutes(http::Router& router, db::Database& db, const MemberService& service,
-                          int max_list_limit);
+void RegisterMemberRoutes(http::Router& router, db::Database& db, const core::Clock& clock,
+                          const MemberService& service, int max_list_limit);
 
 }  // namespace unipoints::members

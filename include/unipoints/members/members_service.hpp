@@ -39,16 +39,18 @@ class MemberService {
  public:
   explicit MemberService(std::string identity_hash_key) : identity_hash_key_(std::move(identity_hash_key)) {}
 
-  Enrolled Enrol(db::Tx& tx, std::int64_t tenant_id, const NewMember& m) const;
+  // Times (joined, issued, reported lost, replaced) are `now`, the business clock's.
+  Enrolled Enrol(db::Tx& tx, std::int64_t tenant_id, const NewMember& m, core::Instant now) const;
   // Search by exactly one of card_no, phone, id_number.
   std::vector<nlohmann::json> Search(db::Tx& tx, std::int64_t tenant_id,
                                      const std::optional<std::string>& card_no,
                                      const std::optional<std::string>& phone,
                                      const std::optional<std::string>& id_number, int limit) const;
   nlohmann::json Profile(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id) const;  // 404 if unknown
-  nlohmann::json ReportLost(db::Tx& tx, std::int64_t tenant_id, const std::string& card_no) const;
+  nlohmann::json ReportLost(db::Tx& tx, std::int64_t tenant_id, const std::string& card_no,
+                            core::Instant now) const;
   std::string ReplaceCard(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id,
-                          std::optional<std::int64_t> issuing_partner_id) const;
+                          std::optional<std::int64_t> issuing_partner_id, core::Instant now) const;
 
   // For accrual and redemption. Throw 422 unknown_card / unknown_member.
   static MemberRef ByCard(db::Tx& tx, std::int64_t tenant_id, const std::string& card_no, bool lock);

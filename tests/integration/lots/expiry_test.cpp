@@ -223,7 +223,7 @@ TEST_F(ExpiryTest, AnAccrualsBalanceLeavesOutLotsPastExpiryTheJobHasNotTakenYet)
   ExpectVerified();
 }
 
-TEST_F(ExpiryTest, LedgerEntriesAreDatedByTheBusinessClock) {
+TEST_F(ExpiryTest, LedgerEntriesJoiningAndCardsAreDatedByTheBusinessClock) {
   SetClock("2024-03-05T12:00:00+08:00");
   auto a = CreateAlliance();
   auto m = Enrol(a.agent);
@@ -253,6 +253,21 @@ TEST_F(ExpiryTest, LedgerEntriesAreDatedByTheBusinessClock) {
   }
   EXPECT_EQ(kinds,
             (std::set<std::string>{"accrual", "transfer_out", "transfer_in", "adjustment", "reversal"}));
+  // So are a member's joining and cards.
+  auto profile = http().Get("/v1/members/" + std::to_string(m.member_id), a.agent);
+  ASSERT_EQ(profile.status, 200) << profile;
+  EXPECT_EQ(profile.json["joined_at"], "2024-03-05T04:00:00Z") << profile;
+  ASSERT_EQ(profile.json["cards"].size(), 1u) << profile;
+  EXPECT_EQ(profile.json["cards"][0]["issued_at"], "2024-03-05T04:00:00Z") << profile;
+  SetClock("2024-04-01T09:30:00+08:00");
+  r = http().Post("/v1/members/" + std::to_string(m.member_id) + "/cards", json::object(), a.agent);
+  ASSERT_EQ(r.status, 201) << r;
+  profile = http().Get("/v1/members/" + std::to_string(m.member_id), a.agent);
+  ASSERT_EQ(profile.json["cards"].size(), 2u) << profile;
+  for (const auto& card : profile.json["cards"]) {
+    const bool replacement = card["card_no"] == r.json["card_no"];
+    EXPECT_EQ(card["issued_at"], replacement ? "2024-04-01T01:30:00Z" : "2024-03-05T04:00:00Z") << profile;
+  }
   ExpectVerified();
 }
 
