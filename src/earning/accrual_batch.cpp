@@ -85,8 +85,9 @@ struct StoredRow {
 
 class Batch {
  public:
-  Batch(db::Tx& tx, std::span<const AccrualItem* const> items, RuleCache& rules, core::Instant now)
-      : tx_(tx), items_(items), rules_(rules), now_(now), out_(items.size()) {}
+  Batch(db::Tx& tx, std::span<const AccrualItem* const> items, RuleCache& rules, core::Instant now,
+        bool skip_held)
+      : tx_(tx), items_(items), rules_(rules), now_(now), skip_held_(skip_held), out_(items.size()) {}
 
   std::vector<AccrualOutcome> Run() {
     for (const auto* item : items_) keys_.push_back(AccrualKey(item->who, item->input));
@@ -153,10 +154,14 @@ class Batch {
     std::map<std::size_t, StoredRow> stored;
     std::map<std::size_t, members::MemberRef> found;
     std::map<std::size_t, int> versions;
-    for (const auto& r : tx_.Exec(store::kReadAndLock, rows.Take(), static_cast<int>(unique.size()))) {
+    std::set<std::size_t> held;
+    const auto& statement = skip_held_ ? store::kReadAndLockSkipping : store::kReadAndLock;
+    for (const auto& r : tx_.Exec(statement, rows.Take(), static_cast<int>(unique.size()))) {
       const auto kind = r[0].c_str()[0];
       const auto i = r[1].as<std::size_t>();
-      if (kind == 'v') {
+      if (kind == 'o') {
+        held.insert(i);
+      } else if (kind == 'v') {
         versions.emplace(i, r[2].as<int>());
       } else if (kind == 'i') {
         ids_.emplace_back(r[2].as<std::int64_t>(), r[3].as<std::int64_t>());
@@ -184,6 +189,10 @@ class Batch {
                                          Who(i).partner_code, v.rule_version, v.expires, v.balance);
           out_[i] = AccrualOutcome{db::StoredAnswer{v.status, body}, true, nullptr};
         }
+        continue;
+      }
+      if (held.contains(i)) {
+        out_[i].held = true;
         continue;
       }
       try {
@@ -376,6 +385,10 @@ class Batch {
 
   void AnswerRepeats() {
     for (const auto& [i, first] : repeats_) {
+      if (out_[first].held) {
+        out_[i].held = true;  // answered with its first occurrence, later
+        continue;
+      }
       if (keys_[i].request_hash != keys_[first].request_hash) {
         out_[i] = AccrualOutcome{{409, http::ProblemBody(Conflict(i))}, false, nullptr};
         continue;
@@ -390,6 +403,7 @@ class Batch {
   std::span<const AccrualItem* const> items_;
   RuleCache& rules_;
   core::Instant now_;
+  bool skip_held_;
   std::vector<AccrualOutcome> out_;
   std::vector<db::IdempotencyKey> keys_;
   std::vector<std::pair<std::size_t, std::size_t>> repeats_;          // (event, its first occurrence)
@@ -405,15 +419,19 @@ db::IdempotencyKey AccrualKey(const tenancy::Principal& who, const AccrualInput&
 }
 
 std::vector<AccrualOutcome> ApplyAccruals(db::Tx& tx, std::span<const AccrualItem* const> items,
-                                          RuleCache& rules, core::Instant now) {
+                                          RuleCache& rules, core::Instant now, bool skip_held) {
   if (items.empty()) return {};
-  return Batch(tx, items, rules, now).Run();
+  return Batch(tx, items, rules, now, skip_held).Run();
 }
 
-std::vector<AccrualOutcome> ApplyAccrualsIsolated(db::Database& db, std::span<const AccrualItem* const> items,
-                                                  RuleCache& rules, const core::Clock& clock) {
+namespace {
+
+// One transaction for `items` (skipping held members when asked), else one per event.
+std::vector<AccrualOutcome> ApplyInOwnTransaction(db::Database& db, std::span<const AccrualItem* const> items,
+                                                  RuleCache& rules, const core::Clock& clock,
+                                                  bool skip_held) {
   try {
-    return db.RunSync([&](db::Tx& tx) { return ApplyAccruals(tx, items, rules, clock.Now()); });
+    return db.RunSync([&](db::Tx& tx) { return ApplyAccruals(tx, items, rules, clock.Now(), skip_held); });
   } catch (const DomainError&) {
     throw;  // the database is unavailable: every event alike
   } catch (const pqxx::in_doubt_error&) {
@@ -438,6 +456,24 @@ std::vector<AccrualOutcome> ApplyAccrualsIsolated(db::Database& db, std::span<co
       out.push_back(std::move(failed));
     }
   }
+  return out;
+}
+
+}  // namespace
+
+std::vector<AccrualOutcome> ApplyAccrualsIsolated(db::Database& db, std::span<const AccrualItem* const> items,
+                                                  RuleCache& rules, const core::Clock& clock) {
+  auto out = ApplyInOwnTransaction(db, items, rules, clock, true);
+  std::vector<std::size_t> later;
+  std::vector<const AccrualItem*> rest;
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    if (!out[k].held) continue;
+    later.push_back(k);
+    rest.push_back(items[k]);
+  }
+  if (rest.empty()) return out;
+  auto applied = ApplyInOwnTransaction(db, rest, rules, clock, false);
+  for (std::size_t k = 0; k < later.size(); ++k) out[later[k]] = std::move(applied[k]);
   return out;
 }
 

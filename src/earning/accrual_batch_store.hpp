@@ -16,33 +16,48 @@ namespace unipoints::earning::store {
 // at occurred_at ('v': n1). Plus $2 accrual and lot ids taken ahead ('i': n1 accrual id, n2 lot
 // id), so that the write needs no join of one insert's output with another's. Every row has the
 // same typed columns (kind, i, n1..n7, s1..s3): read without parsing.
-inline constexpr db::Query kReadAndLock{
-    "accruals_read_lock",
-    "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS x(i int, t bigint, s bigint, c text, p bigint,"
-    "   card text, mid bigint, occ timestamptz, priced boolean)),"
-    " k AS (SELECT x.i, k.status::bigint AS st, a.id, a.member_id, a.points, a.rule_version::bigint AS rv,"
-    "   (extract(epoch FROM l.expires_at) * 1000000)::bigint AS exp, a.balance_after, k.request_hash,"
-    "   k.response::text AS response, a.point_type FROM x"
-    "   JOIN idempotency_keys k ON k.tenant_id = x.t AND k.scope = x.s AND k.kind = 'accrual'"
-    "   AND k.client_id = x.c"
-    "   LEFT JOIN accruals a ON k.response IS NULL AND a.tenant_id = x.t AND a.partner_id = x.p"
-    "   AND a.event_id = x.c"
-    "   LEFT JOIN lots l ON l.tenant_id = a.tenant_id AND l.accrual_id = a.id),"
-    " m AS (SELECT x.i, m.id, m.status, m.tier, c.status AS card_status, m.tier_since FROM x"
-    "   LEFT JOIN cards c ON x.card IS NOT NULL AND c.tenant_id = x.t AND c.card_no = x.card"
-    "   JOIN members m ON m.tenant_id = x.t AND m.id = coalesce(c.member_id, x.mid)"
-    "   ORDER BY m.id FOR UPDATE OF m),"
-    " v AS (SELECT x.i, r.version FROM x CROSS JOIN LATERAL (SELECT r.version FROM earning_rule_versions r"
-    "   WHERE r.tenant_id = x.t AND r.partner_id = x.p AND r.effective_from <= x.occ"
-    "   ORDER BY r.effective_from DESC, r.version DESC LIMIT 1) r WHERE x.priced),"
-    " ids AS (SELECT nextval('accruals_id_seq'::regclass) AS a, nextval('lots_id_seq'::regclass) AS l"
-    "   FROM generate_series(1, $2::int))"
-    " SELECT 'k' AS kind, i, st, id, member_id, points, rv, exp, balance_after, request_hash, response,"
-    "   point_type FROM k"
-    " UNION ALL SELECT 'm', i, id, (extract(epoch FROM tier_since) * 1000000)::bigint, NULL, NULL, NULL,"
-    "   NULL, NULL, status, tier, card_status FROM m"
-    " UNION ALL SELECT 'v', i, version, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM v"
-    " UNION ALL SELECT 'i', 0, a, l, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM ids"};
+// The statement in two forms: waiting for members another transaction holds, or skipping them
+// (SKIP LOCKED) and naming their events instead ('o': member found, held elsewhere), so that a
+// batch need not wait, holding its own locks, for another batch's commit.
+#define UP_ACCRUALS_READ_LOCK(LOCK, HELD_CTE, HELD_ROWS)                                                   \
+  "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS x(i int, t bigint, s bigint, c text, p bigint," \
+  "   card text, mid bigint, occ timestamptz, priced boolean)),"                                           \
+  " k AS (SELECT x.i, k.status::bigint AS st, a.id, a.member_id, a.points, a.rule_version::bigint AS rv,"  \
+  "   (extract(epoch FROM l.expires_at) * 1000000)::bigint AS exp, a.balance_after, k.request_hash,"       \
+  "   k.response::text AS response, a.point_type FROM x"                                                   \
+  "   JOIN idempotency_keys k ON k.tenant_id = x.t AND k.scope = x.s AND k.kind = 'accrual'"               \
+  "   AND k.client_id = x.c"                                                                               \
+  "   LEFT JOIN accruals a ON k.response IS NULL AND a.tenant_id = x.t AND a.partner_id = x.p"             \
+  "   AND a.event_id = x.c"                                                                                \
+  "   LEFT JOIN lots l ON l.tenant_id = a.tenant_id AND l.accrual_id = a.id),"                             \
+  " m AS (SELECT x.i, m.id, m.status, m.tier, c.status AS card_status, m.tier_since FROM x"                \
+  "   LEFT JOIN cards c ON x.card IS NOT NULL AND c.tenant_id = x.t AND c.card_no = x.card"                \
+  "   JOIN members m ON m.tenant_id = x.t AND m.id = coalesce(c.member_id, x.mid)"                         \
+  "   ORDER BY m.id FOR UPDATE OF m" LOCK ")," HELD_CTE                                                    \
+  " v AS (SELECT x.i, r.version FROM x CROSS JOIN LATERAL (SELECT r.version FROM earning_rule_versions r"  \
+  "   WHERE r.tenant_id = x.t AND r.partner_id = x.p AND r.effective_from <= x.occ"                        \
+  "   ORDER BY r.effective_from DESC, r.version DESC LIMIT 1) r WHERE x.priced),"                          \
+  " ids AS (SELECT nextval('accruals_id_seq'::regclass) AS a, nextval('lots_id_seq'::regclass) AS l"       \
+  "   FROM generate_series(1, $2::int))"                                                                   \
+  " SELECT 'k' AS kind, i, st, id, member_id, points, rv, exp, balance_after, request_hash, response,"     \
+  "   point_type FROM k"                                                                                   \
+  " UNION ALL SELECT 'm', i, id, (extract(epoch FROM tier_since) * 1000000)::bigint, NULL, NULL, NULL,"    \
+  "   NULL, NULL, status, tier, card_status FROM m"                                                        \
+  " UNION ALL SELECT 'v', i, version, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM v"         \
+  " UNION ALL SELECT 'i', 0, a, l, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM ids" HELD_ROWS
+
+inline constexpr db::Query kReadAndLock{"accruals_read_lock", UP_ACCRUALS_READ_LOCK("", "", "")};
+// Members are looked up a second time only for the events left without a locked one.
+inline constexpr db::Query kReadAndLockSkipping{
+    "accruals_read_lock_skipping",
+    UP_ACCRUALS_READ_LOCK(
+        " SKIP LOCKED",
+        " o AS (SELECT x.i FROM x"
+        "   LEFT JOIN cards c ON x.card IS NOT NULL AND c.tenant_id = x.t AND c.card_no = x.card"
+        "   JOIN members m ON m.tenant_id = x.t AND m.id = coalesce(c.member_id, x.mid)"
+        "   WHERE x.i NOT IN (SELECT i FROM m)),",
+        " UNION ALL SELECT 'o', i, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM o")};
+#undef UP_ACCRUALS_READ_LOCK
 
 // 2. After the locks (a statement of its own, so that it sees what the transactions it waited for
 // committed): debt and available points at $2 of each member ($1; 's': n1 tenant, n2 member,

@@ -29,16 +29,21 @@ struct AccrualOutcome {
   db::StoredAnswer answer{0, nullptr};
   bool replay = false;       // the stored answer of an earlier identical request
   std::exception_ptr error;  // set (answer unset) when the event's own transaction failed
+  bool held = false;         // not applied: its member was locked by another transaction (skip_held)
 };
 
 // Applies `items` in `tx`; one outcome per item, in order. A repeated event id within `items`
-// is answered like a repeat across requests (the first one's answer, or a conflict).
+// is answered like a repeat across requests (the first one's answer, or a conflict). With
+// `skip_held`, events whose member another transaction has locked are left alone (`held`, with
+// their repeats) instead of waiting for that transaction while holding this one's locks.
 std::vector<AccrualOutcome> ApplyAccruals(db::Tx& tx, std::span<const AccrualItem* const> items,
-                                          RuleCache& rules, core::Instant now);
+                                          RuleCache& rules, core::Instant now, bool skip_held = false);
 
-// ApplyAccruals in its own transaction on the calling thread. Should the transaction fail for a
-// reason that is not the database being unavailable, each event is retried in a transaction of
-// its own, so one event that trips a database check cannot hold back the others.
+// ApplyAccruals in its own transaction on the calling thread, skipping members other transactions
+// hold; the events of those are applied in a second transaction after it, waiting for the locks.
+// Should a transaction fail for a reason that is not the database being unavailable, its events
+// are retried one per transaction, so one event that trips a database check cannot hold back
+// the others.
 std::vector<AccrualOutcome> ApplyAccrualsIsolated(db::Database& db, std::span<const AccrualItem* const> items,
                                                   RuleCache& rules, const core::Clock& clock);
 

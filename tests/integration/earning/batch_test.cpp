@@ -1,6 +1,10 @@
 // Batch accruals: one result per event in input order; exactly the valid new events are applied.
 
+#include <chrono>
 #include <map>
+#include <thread>
+
+#include <pqxx/pqxx>
 
 #include "harness.hpp"
 
@@ -139,6 +143,51 @@ TEST_F(BatchTest, TenThousandEventsWithDuplicatesAndInvalidLinesApplyExactlyTheV
     EXPECT_EQ(Balance(a.agent, m.member_id)["available"], expected[m.member_id])
         << "a replayed batch credited again";
   }
+}
+
+TEST_F(BatchTest, EventsOfAMemberAnotherTransactionHoldsWaitForItTheOthersDoNot) {
+  auto a = CreateAlliance();
+  auto free_member = Enrol(a.agent);
+  auto held_member = Enrol(a.agent);
+  pqxx::connection conn(server().database_url());
+  auto holder = std::make_unique<pqxx::work>(conn);
+  holder->exec("SELECT id FROM members WHERE id = " + std::to_string(held_member.member_id) + " FOR UPDATE");
+
+  const std::string run = Unique("held");
+  json events = json::array({AmountEvent(run + "-1", held_member.card_no, "retail", 1000),
+                             AmountEvent(run + "-2", free_member.card_no, "retail", 2000),
+                             AmountEvent(run + "-3", held_member.card_no, "retail", 3000),
+                             AmountEvent(run + "-1", held_member.card_no, "retail", 1000)});
+  Response result;
+  auto client = NewClient();
+  std::thread poster([&] { result = client->Post("/v1/accruals/batch", {{"events", events}}, a.r_key); });
+  auto committed = [&](const std::string& event_id) {
+    return server().Sql("SELECT count(*) FROM accruals WHERE event_id = $1", {event_id})[0][0].value_or("") ==
+           "1";
+  };
+  // The free member's event is applied and committed while the other member is held ...
+  bool free_done = false;
+  for (int i = 0; i < 200 && !free_done; ++i) {
+    free_done = committed(run + "-2");
+    if (!free_done) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(free_done) << "the batch waited for a member it did not need";
+  EXPECT_FALSE(committed(run + "-1"));
+  // ... and the held member's events once it is released, in their order.
+  holder->abort();
+  poster.join();
+  ASSERT_EQ(result.status, 200) << result;
+  ASSERT_EQ(result.json["results"].size(), 4u) << result;
+  EXPECT_EQ(result.json["results"][0]["status"], "created") << result;
+  EXPECT_EQ(result.json["results"][1]["status"], "created") << result;
+  EXPECT_EQ(result.json["results"][2]["status"], "created") << result;
+  EXPECT_EQ(result.json["results"][3]["status"], "duplicate") << result;
+  EXPECT_EQ(Balance(a.agent, held_member.member_id)["available"], 40);
+  EXPECT_EQ(Balance(a.agent, free_member.member_id)["available"], 20);
+  auto ledger = Ledger(a.agent, held_member.member_id);
+  ASSERT_EQ(ledger.size(), 2u);
+  EXPECT_EQ(ledger[0]["points"], 30);  // newest first: the later event was applied last
+  EXPECT_EQ(ledger[1]["points"], 10);
 }
 
 TEST_F(BatchTest, EventIdUsedBySingleAccrualIsADuplicateInABatch) {
