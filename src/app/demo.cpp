@@ -77,7 +77,9 @@ json SeedDemo(db::Database& db, const config::Config& config, const std::string&
     auto existing_keys = ReadJsonFile(keys_file);
     auto tenant = tenancy::FindTenantByCode(tx, "demo");
     const auto env_file = std::filesystem::path(keys_file).parent_path() / "demo-env.sh";
-    if (tenant && KeysStillWork(tx, existing_keys) && std::filesystem::exists(env_file)) return existing_keys;
+    // A demo whose keys still work keeps them; what it lacks (added to the demo since it was
+    // made, e.g. tiers) is still filled in below.
+    const bool reuse = tenant && KeysStillWork(tx, existing_keys) && std::filesystem::exists(env_file);
 
     if (!tenant) {
       tenant = tenancy::CreateTenant(tx, {"demo", "联盟积分 Demo Alliance", "CNY", "Asia/Shanghai"}).first;
@@ -132,6 +134,7 @@ json SeedDemo(db::Database& db, const config::Config& config, const std::string&
         spending::CreateReward(tx, admin, spending::ParseReward(body, f));
       }
     }
+    if (reuse) return existing_keys;
 
     json keys = {
         {"admin", tenancy::CreateKey(tx, tid, tenancy::Role::kAdmin, std::nullopt, "demo admin").key},
