@@ -370,17 +370,23 @@ boost::asio::awaitable<json> PostFeed(db::Database& db, const config::Config& co
 }
 
 json GetFeed(db::Tx& tx, const tenancy::Principal& who, const std::string& feed_id) {
-  auto row = tx.ExecOne(store::kGetFeed, who.tenant_id, *who.partner_id, feed_id);
+  auto row = tx.ExecOne(store::kGetFeed, who.tenant_id, *who.partner_id, feed_id, LockKey(who, feed_id));
   if (!row) throw DomainError(ErrorCode::kNotFound, "No feed '" + feed_id + "'");
   const auto& r = *row;
+  // Recorded as being received but no process is posting it: its server stopped mid-post.
+  const bool orphaned = r[12].as<bool>();
+  json error = r[7].is_null() ? json(nullptr) : json(r[7].as<std::string>());
+  if (orphaned && error.is_null()) {
+    error = "The post ended without an answer (its server stopped); post the feed again to finish it";
+  }
   return {{"feed_id", r[0].as<std::string>()},
           {"format", r[1].as<std::string>()},
-          {"status", r[2].as<std::string>()},
+          {"status", orphaned ? std::string("interrupted") : r[2].as<std::string>()},
           {"lines", r[3].as<std::int64_t>()},
           {"created", r[4].as<std::int64_t>()},
           {"duplicate", r[5].as<std::int64_t>()},
           {"rejected", r[6].as<std::int64_t>()},
-          {"error", r[7].is_null() ? json(nullptr) : json(r[7].as<std::string>())},
+          {"error", error},
           {"posts", r[8].as<int>()},
           {"partner", who.partner_code},
           {"created_at", Instant(r[9])},

@@ -38,7 +38,13 @@ inline constexpr db::Query kGetFeed{
     "feed_get",
     "SELECT feed_id, format, status, lines, created, duplicate, rejected, error, posts,"
     " (extract(epoch FROM created_at) * 1000000)::bigint, (extract(epoch FROM updated_at) * 1000000)::bigint,"
-    " (extract(epoch FROM finished_at) * 1000000)::bigint"
+    " (extract(epoch FROM finished_at) * 1000000)::bigint,"
+    // Whether a process is posting it: the session lock of the post ($4), which PostgreSQL frees
+    // when the posting server's connection ends, however it ends.
+    " status = 'receiving' AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'"
+    "   AND l.granted AND l.objsubid = 1 AND l.classid = ($4::bigint >> 32)::oid"
+    "   AND l.objid = ($4::bigint & 4294967295)::oid"
+    "   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
     " FROM feeds WHERE tenant_id = $1 AND partner_id = $2 AND feed_id = $3"};
 inline constexpr db::Query kRejectsPage{
     "feed_rejects_page",

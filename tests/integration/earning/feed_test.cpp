@@ -1,8 +1,10 @@
 // Billing feeds over HTTP: CSV and gzip'd NDJSON applied line by line with rejects that never
-// block the good lines, and a feed cut off mid-body that a second post of the same Feed-Id
-// finishes without applying anything twice.
+// block the good lines, and a feed cut off mid-body (client gone, or its server killed) that a
+// second post of the same Feed-Id finishes without applying anything twice.
 
 #include <zlib.h>
+
+#include <csignal>
 
 #include <boost/asio.hpp>
 
@@ -45,8 +47,13 @@ class FeedTest : public IntegrationTest {
   // socket stays open until the returned object is destroyed.
   std::unique_ptr<asio::ip::tcp::socket> StartFeed(const std::string& key, const std::string& feed_id,
                                                    const std::string& sent, std::size_t announced) {
+    return StartFeedOn(server(), key, feed_id, sent, announced);
+  }
+  std::unique_ptr<asio::ip::tcp::socket> StartFeedOn(const TestServer& to, const std::string& key,
+                                                     const std::string& feed_id, const std::string& sent,
+                                                     std::size_t announced) {
     auto socket = std::make_unique<asio::ip::tcp::socket>(io_);
-    socket->connect({asio::ip::make_address(server().host()), server().port()});
+    socket->connect({asio::ip::make_address(to.host()), to.port()});
     std::string head = "POST /v1/feeds HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key +
                        "\r\nContent-Type: text/csv\r\nFeed-Id: " + feed_id +
                        "\r\nContent-Length: " + std::to_string(announced) + "\r\n\r\n";
@@ -68,6 +75,16 @@ class FeedTest : public IntegrationTest {
       feed = r.json;
       if (r.status == 200 && feed["status"] == status) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return feed;
+  }
+
+  // Waits until a feed being received has applied `lines` lines.
+  json AwaitLines(const std::string& key, const std::string& feed_id, int lines) {
+    auto feed = AwaitStatus(key, feed_id, "receiving");
+    for (int i = 0; i < 100 && feed["lines"] != lines; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      feed = Feed(key, feed_id);
     }
     return feed;
   }
@@ -174,11 +191,7 @@ TEST_F(FeedTest, CutOffFeedIsFinishedByPostingItAgainWithoutApplyingAnythingTwic
   // The first post stops after 180 lines: three chunks of 50 are applied, the rest is not.
   {
     auto socket = StartFeed(a.r_key, p, body.substr(0, body.find(p + "-180,")), body.size());
-    auto feed = AwaitStatus(a.r_key, p, "receiving");
-    for (int i = 0; i < 100 && feed["lines"] != 150; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      feed = Feed(a.r_key, p);
-    }
+    auto feed = AwaitLines(a.r_key, p, 150);
     EXPECT_EQ(feed["lines"], 150) << feed;
     // While it is being posted, a second post of the same Feed-Id is refused.
     auto busy = PostFeed(a.r_key, p, body);
@@ -211,6 +224,36 @@ TEST_F(FeedTest, CutOffFeedIsFinishedByPostingItAgainWithoutApplyingAnythingTwic
   EXPECT_EQ(again.json["created"], 400) << again;
   EXPECT_EQ(again.json["lines"], 400) << again;
   EXPECT_EQ(again.json["duplicate"], 0) << again;
+}
+
+TEST_F(FeedTest, FeedOfACrashedServerIsFinishedByPostingItAgainElsewhere) {
+  auto a = CreateAlliance();
+  std::vector<Enrolled> members;
+  for (int i = 0; i < 4; ++i) members.push_back(Enrol(a.agent));
+  const auto p = Unique("k");
+  const std::string body = std::string(kHeader) + CsvLines(members, 0, 300, p + "-");
+  // A second server process takes the first 130 lines (two chunks of 50 applied) and is killed.
+  TestServer doomed(ServerOptions{{{"UNIPOINTS_FEED_CHUNK_LINES", "50"}}, &server()});
+  ASSERT_EQ(doomed.Start(), "");
+  auto socket = StartFeedOn(doomed, a.r_key, p, body.substr(0, body.find(p + "-130,")), body.size());
+  auto feed = AwaitLines(a.r_key, p, 100);
+  ASSERT_EQ(feed["lines"], 100) << feed;
+  doomed.Signal(SIGKILL);
+  EXPECT_EQ(doomed.Wait(std::chrono::seconds(10)), 128 + SIGKILL);
+  socket.reset();
+  // Nobody is posting it any more: it reads as interrupted, and this server takes it up.
+  auto left = AwaitStatus(a.r_key, p, "interrupted");
+  EXPECT_EQ(left["status"], "interrupted") << left;
+  EXPECT_EQ(left["lines"], 100) << left;
+  auto r = PostFeed(a.r_key, p, body);
+  ASSERT_EQ(r.status, 202) << r;
+  EXPECT_EQ(r.json["status"], "applied") << r;
+  EXPECT_EQ(r.json["lines"], 300) << r;
+  EXPECT_EQ(r.json["created"], 300) << r;
+  EXPECT_EQ(r.json["duplicate"], 0) << r;
+  std::int64_t total = 0;
+  for (const auto& m : members) total += Balance(a.agent, m.member_id)["available"].get<std::int64_t>();
+  EXPECT_EQ(total, 300 * 301 / 2);
 }
 
 TEST_F(FeedTest, BadFeedsAreRefusedClearly) {
