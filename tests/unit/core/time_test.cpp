@@ -100,6 +100,10 @@ TEST(TimeTest, FormatsUtcWithFractionOnlyWhenNeeded) {
   EXPECT_EQ(FormatRfc3339(FromUnixMicros(0)), "1970-01-01T00:00:00Z");
   EXPECT_EQ(FormatRfc3339(FromUnixMicros(-1)), "1969-12-31T23:59:59.999999Z");
   EXPECT_EQ(FormatRfc3339(At("2026-12-31T23:59:59.999999+08:00")), "2026-12-31T15:59:59.999999Z");
+  EXPECT_EQ(FormatRfc3339(FromUnixMicros(253'402'300'799'999'999)), "9999-12-31T23:59:59.999999Z");
+  EXPECT_EQ(FormatRfc3339(FromUnixMicros(253'402'300'800'000'000)), "10000-01-01T00:00:00Z");
+  EXPECT_EQ(FormatRfc3339(FromUnixMicros(-62'167'219'200'000'000)), "0000-01-01T00:00:00Z");
+  EXPECT_EQ(FormatRfc3339(FromUnixMicros(-62'167'219'200'000'001)), "-001-12-31T23:59:59.999999Z");
 }
 
 TEST(TimeTest, FormatAndParseRoundTrip) {
