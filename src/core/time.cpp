@@ -106,8 +106,16 @@ std::optional<Instant> ParseRfc3339(std::string_view text) {
 
   // Local time = UTC + offset, so UTC = local time - offset.
   const date::sys_days days{civil};
-  return Instant{days} + std::chrono::hours{hour} + std::chrono::minutes{minute} +
-         std::chrono::seconds{second} + std::chrono::microseconds{fraction_micros} - offset;
+  const Instant instant = Instant{days} + std::chrono::hours{hour} + std::chrono::minutes{minute} +
+                          std::chrono::seconds{second} + std::chrono::microseconds{fraction_micros} - offset;
+  // Years 1 to 9999 in UTC: PostgreSQL has no year 0, and every instant is stored and formatted
+  // with four-digit years.
+  constexpr auto kFirst = date::sys_days{date::year{1} / 1 / 1};
+  constexpr auto kAfterLast = date::sys_days{date::year{10000} / 1 / 1};
+  if (instant < Instant{kFirst} || instant >= Instant{kAfterLast}) {
+    return std::nullopt;
+  }
+  return instant;
 }
 
 std::string FormatRfc3339(Instant instant) {

@@ -148,9 +148,19 @@ void RegisterEarningRoutes(http::Router& router, db::Database& db, const config:
               co_await db.Offload([&] { return ApplyAccrualsIsolated(db, chunk, rule_cache, clock); });
           for (std::size_t k = 0; k < outcomes.size(); ++k) {
             const auto& outcome = outcomes[k];
-            if (outcome.error) std::rethrow_exception(outcome.error);
             const auto& input = valid[start + k].input;
             auto& out = results[positions[start + k]];
+            if (outcome.error) {
+              // Its own transaction failed (the others of the batch are applied and answered):
+              // nothing was written for it and its id stays free.
+              out = RejectedResult(
+                  input.event_id,
+                  http::ProblemBody(ErrorCode::kInternal,
+                                    "This event could not be applied and nothing was written for "
+                                    "it; it may be posted again"));
+              ++rejected;
+              continue;
+            }
             if (outcome.answer.status == 201) {
               out = {{"event_id", input.event_id},
                      {"status", outcome.replay ? "duplicate" : "created"},

@@ -85,6 +85,10 @@ nlohmann::json ParseJsonText(std::string_view text) {
     std::string msg = e.what();
     throw core::DomainError(core::ErrorCode::kMalformedJson, "The body is not valid UTF-8 JSON: " + msg,
                             {{"body", "invalid JSON at byte " + std::to_string(e.byte)}});
+  } catch (const nlohmann::json::out_of_range&) {
+    // A number beyond what a double holds (1e400, a 400-digit integer): no field takes one.
+    throw core::DomainError(core::ErrorCode::kMalformedJson, "The body holds a number too large to read",
+                            {{"body", "number out of range"}});
   }
   return body;
 }

@@ -130,7 +130,9 @@ void RegisterMemberRoutes(http::Router& router, db::Database& db, const core::Cl
                f.Done();
                const auto& who = req.who();
                auto tenant = who.tenant_id;
-               auto work = [&service, &clock, tenant, id, issuing](db::Tx& tx) {
+               // Captures by reference only, and the key and the work are named: GCC 12 destroys a
+               // temporary with a destructor inside a co_await expression twice (a crash here).
+               auto work = [&service, &clock, &issuing, tenant, id](db::Tx& tx) {
                  std::optional<std::int64_t> partner_id;
                  if (issuing) partner_id = tenancy::GetPartner(tx, tenant, *issuing, "issuing_partner").id;
                  auto card = service.ReplaceCard(tx, tenant, id, partner_id, clock.Now());
@@ -139,9 +141,11 @@ void RegisterMemberRoutes(http::Router& router, db::Database& db, const core::Cl
                if (request_id) {
                  json hashed = body;
                  hashed["member_id"] = id;
-                 co_return co_await http::RunIdempotent(
-                     db, {tenant, who.IdScope(), "card_replacement", *request_id, http::RequestHash(hashed)},
-                     work);
+                 const db::IdempotencyKey key{tenant, who.IdScope(), "card_replacement", *request_id,
+                                              http::RequestHash(hashed)};
+                 const http::IdempotentWork idempotent_work = work;
+                 auto response = co_await http::RunIdempotent(db, key, idempotent_work);
+                 co_return response;
                }
                auto answer = co_await db.Run(work);
                co_return http::ToResponse(answer, false);

@@ -269,5 +269,34 @@ TEST_F(BatchTest, NonObjectLineIsRejectedOthersApplied) {
   EXPECT_EQ(Balance(a.agent, m.member_id)["available"], 10);
 }
 
+TEST_F(BatchTest, AnEventTheDatabaseRefusesIsRejectedAloneAndTheOthersAreAnswered) {
+  auto a = CreateAlliance();
+  auto m = Enrol(a.agent);
+  const auto run = Unique("poison");
+  // A trigger stands for any failure of one event's write the server cannot foresee.
+  server().Sql(
+      "CREATE OR REPLACE FUNCTION test_poison() RETURNS trigger LANGUAGE plpgsql AS $$"
+      " BEGIN IF NEW.event_id LIKE '%-poison' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$");
+  server().Sql(
+      "CREATE TRIGGER test_poison BEFORE INSERT ON accruals FOR EACH ROW EXECUTE FUNCTION test_poison()");
+  json events = json::array({AmountEvent(run + "-1", m.card_no, "retail", 1000),
+                             AmountEvent(run + "-poison", m.card_no, "retail", 5000),
+                             AmountEvent(run + "-2", m.card_no, "retail", 300)});
+  auto r = http().Post("/v1/accruals/batch", {{"events", events}}, a.r_key);
+  server().Sql("DROP TRIGGER test_poison ON accruals");
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.json["results"][0]["status"], "created") << r;
+  EXPECT_EQ(r.json["results"][1]["status"], "rejected") << r;
+  EXPECT_EQ(r.json["results"][1]["error"]["code"], "internal_error") << r;
+  EXPECT_EQ(r.json["results"][2]["status"], "created") << r;
+  EXPECT_EQ(Balance(a.agent, m.member_id)["available"], 13) << "only the two applied events";
+  // The refused event's id was not used up: posted again, it is applied.
+  auto again = http().Post("/v1/accruals/batch", {{"events", events}}, a.r_key);
+  ASSERT_EQ(again.status, 200) << again;
+  EXPECT_EQ(again.json["results"][0]["status"], "duplicate") << again;
+  EXPECT_EQ(again.json["results"][1]["status"], "created") << again;
+  EXPECT_EQ(Balance(a.agent, m.member_id)["available"], 63);
+}
+
 }  // namespace
 }  // namespace unipoints::testing

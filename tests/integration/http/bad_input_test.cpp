@@ -90,6 +90,17 @@ TEST_F(BadInputTest, AccrualBadInputTable) {
           "\",\"category\":\"retail\",\"amount_minor\":1e3,\"occurred_at\":\"2026-06-01T10:00:00+08:00\"}",
       json_type, 400, "", {"amount_minor"}, id);
   id = NewEventId();
+  add("amount beyond a double",
+      "{\"event_id\":\"" + id + "\",\"card_no\":\"" + m.card_no +
+          "\",\"category\":\"retail\",\"amount_minor\":1e400,\"occurred_at\":\"2026-06-01T10:00:00+08:00\"}",
+      json_type, 400, "", {"body"}, id);
+  id = NewEventId();
+  add("unknown field beyond a double", Str(event(id)).insert(1, "\"x\":-1e400,"), json_type, 400, "",
+      {"body"}, id);
+  id = NewEventId();
+  add("occurred_at in year 0", Str(with(id, "occurred_at", "0000-01-01T00:00:00Z")), json_type, 400, "",
+      {"occurred_at"}, id);
+  id = NewEventId();
   {
     json e = without(id, "amount_minor");
     e["points"] = -5;

@@ -268,6 +268,33 @@ TEST_F(CardTest, ReplacingAnActiveCardAlsoRetiresIt) {
 TEST_F(CardTest, ReplacementForUnknownMemberIs404) {
   auto a = CreateAlliance();
   EXPECT_TRUE(IsProblem(http().Call("POST", "/v1/members/999999999/cards", std::nullopt, a.agent), 404));
+  EXPECT_TRUE(
+      IsProblem(http().Post("/v1/members/999999999/cards", {{"request_id", "nobody"}}, a.agent), 404));
+}
+
+TEST_F(CardTest, ReplacementWithARequestIdOrAnIssuingPartnerIsAnsweredAndReplayed) {
+  auto a = CreateAlliance();
+  auto m = Enrol(a.agent);
+  const auto path = "/v1/members/" + std::to_string(m.member_id) + "/cards";
+  // These bodies once brought the server down (a temporary destroyed twice in a coroutine).
+  const json body{{"request_id", "card-" + RandomAlnum(8)}, {"issuing_partner", "R"}};
+  auto first = http().Post(path, body, a.agent);
+  ASSERT_EQ(first.status, 201) << first;
+  auto again = http().Post(path, body, a.agent);
+  EXPECT_EQ(again.status, 200) << again;
+  EXPECT_EQ(again.Header("Idempotent-Replay"), "true") << again;
+  EXPECT_EQ(again.json["card_no"], first.json["card_no"]) << again;
+  auto partner_only = http().Post(path, {{"issuing_partner", "T"}}, a.agent);
+  EXPECT_EQ(partner_only.status, 201) << partner_only;
+  EXPECT_NE(partner_only.json["card_no"], first.json["card_no"]) << partner_only;
+  EXPECT_TRUE(IsProblem(http().Post(path, {{"issuing_partner", "NOPE"}}, a.agent), 422)) << "unknown partner";
+  EXPECT_TRUE(IsProblem(
+      http().Post(path, {{"request_id", "other-" + RandomAlnum(8)}, {"issuing_partner", "NOPE"}}, a.agent),
+      422));
+  EXPECT_EQ(http().Get("/healthz").status, 200);
+  auto profile = http().Get("/v1/members/" + std::to_string(m.member_id), a.agent);
+  ASSERT_EQ(profile.status, 200) << profile;
+  EXPECT_EQ(profile.json["cards"].size(), 3u) << profile;
 }
 
 }  // namespace

@@ -106,6 +106,14 @@ TEST(TimeTest, FormatsUtcWithFractionOnlyWhenNeeded) {
   EXPECT_EQ(FormatRfc3339(FromUnixMicros(-62'167'219'200'000'001)), "-001-12-31T23:59:59.999999Z");
 }
 
+TEST(TimeTest, RefusesInstantsOutsideYearsOneTo9999InUtc) {
+  EXPECT_FALSE(ParseRfc3339("0000-01-01T00:00:00Z"));
+  EXPECT_FALSE(ParseRfc3339("0001-01-01T00:30:00+01:00"));
+  EXPECT_TRUE(ParseRfc3339("0001-01-01T00:00:00Z"));
+  EXPECT_TRUE(ParseRfc3339("9999-12-31T23:59:59.999999Z"));
+  EXPECT_FALSE(ParseRfc3339("9999-12-31T23:30:00-01:00"));
+}
+
 TEST(TimeTest, FormatAndParseRoundTrip) {
   for (std::int64_t micros :
        {std::int64_t{0}, kOctober5Micros, kOctober5Micros + 7, std::int64_t{-86'400'000'001},
