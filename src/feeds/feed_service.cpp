@@ -50,12 +50,20 @@ struct Rejected {
   std::string record;
 };
 
+// `text` with each NUL byte (which PostgreSQL's text cannot hold) as U+FFFD.
+std::string WithoutNul(std::string text) {
+  for (auto pos = text.find('\0'); pos != std::string::npos; pos = text.find('\0', pos + 3)) {
+    text.replace(pos, 1, "\xEF\xBF\xBD");
+  }
+  return text;
+}
+
 json RejectRow(const Rejected& r) {
   return {{"line", r.line},
-          {"ev", r.event_id.empty() ? json(nullptr) : json(r.event_id)},
+          {"ev", r.event_id.empty() ? json(nullptr) : json(WithoutNul(r.event_id))},
           {"code", r.code},
-          {"reason", r.reason},
-          {"rec", r.record.substr(0, kMaxRejectRecord)}};
+          {"reason", WithoutNul(r.reason)},
+          {"rec", WithoutNul(r.record.substr(0, kMaxRejectRecord))}};
 }
 
 std::string ProblemReason(const json& problem) {
@@ -348,7 +356,9 @@ boost::asio::awaitable<json> PostFeed(db::Database& db, const config::Config& co
     ended = {"failed", e.detail()};
     error = std::current_exception();
   } catch (const std::exception& e) {
-    ended = {"interrupted", e.what()};
+    // The database's or the library's words stay in the log; the caller learns what to do.
+    spdlog::error("feed {}: {}", request.feed_id, e.what());
+    ended = {"interrupted", "An internal error stopped the post; post the feed again to finish it"};
     error = std::current_exception();
   }
   if (ended) {

@@ -19,6 +19,35 @@ std::vector<std::string> Split(const std::string& path) {
 
 bool IsParam(const std::string& seg) { return seg.size() > 2 && seg.front() == '{' && seg.back() == '}'; }
 
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// A path segment with its %XX escapes decoded: segments are split before decoding, so an id
+// holding '/' is named as %2F. A segment that would decode to a control character is kept as sent
+// (the server refuses such paths first; a NUL would cut a value short on its way to the database).
+std::string DecodeParam(const std::string& raw) {
+  std::string out;
+  out.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    int hi = 0;
+    int lo = 0;
+    if (raw[i] == '%' && i + 2 < raw.size() && (hi = HexValue(raw[i + 1])) >= 0 &&
+        (lo = HexValue(raw[i + 2])) >= 0) {
+      const auto byte = static_cast<unsigned char>(hi * 16 + lo);
+      if (byte < 0x20 || byte == 0x7f) return raw;
+      out.push_back(static_cast<char>(byte));
+      i += 2;
+    } else {
+      out.push_back(raw[i]);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void Router::Add(boost::beast::http::verb method, std::string pattern, std::vector<tenancy::Role> roles,
@@ -42,7 +71,8 @@ void Router::AddStreaming(boost::beast::http::verb method, std::string pattern,
 Match Router::Find(boost::beast::http::verb method, const std::string& path) const {
   Match result;
   if (path.empty() || path.front() != '/') return result;
-  const auto parts = Split(path);
+  auto parts = Split(path);
+  for (auto& part : parts) part = DecodeParam(part);
   for (const auto& r : routes_) {
     if (r.segments.size() != parts.size()) continue;
     std::map<std::string, std::string> params;

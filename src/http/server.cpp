@@ -296,7 +296,7 @@ struct Server::Impl {
     std::string_view target = head.target();
     auto path = Decode(target.substr(0, target.find('?')), false);
     if (!path) return false;
-    auto match = router.Find(head.method(), *path);
+    auto match = router.Find(head.method(), std::string(target.substr(0, target.find('?'))));
     return match.route != nullptr && match.route->streaming;
   }
 
@@ -396,7 +396,8 @@ struct Server::Impl {
         q.remove_prefix(amp + 1);
       }
     }
-    auto match = router.Find(raw.method(), req.path);
+    // The router splits the path as sent and decodes each segment (an id may hold an escaped '/').
+    auto match = router.Find(raw.method(), std::string(target.substr(0, qpos)));
     if (match.route == nullptr) {
       if (match.method_mismatch) {
         throw core::DomainError(core::ErrorCode::kMethodNotAllowed,

@@ -39,6 +39,7 @@ class Router {
   // A route whose handler reads the body as it arrives (feeds): no max_body_bytes.
   void AddStreaming(boost::beast::http::verb method, std::string pattern, std::vector<tenancy::Role> roles,
                     std::string summary, Handler handler);
+  // `path` as sent (percent-encoded): split on '/', then each segment decoded.
   Match Find(boost::beast::http::verb method, const std::string& path) const;
   const std::vector<Route>& routes() const { return routes_; }
 

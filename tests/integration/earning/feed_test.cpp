@@ -256,6 +256,45 @@ TEST_F(FeedTest, FeedOfACrashedServerIsFinishedByPostingItAgainElsewhere) {
   EXPECT_EQ(total, 300 * 301 / 2);
 }
 
+TEST_F(FeedTest, LinesWithNulBytesOrHugeNumbersAreRejectedAndTheOthersApplied) {
+  auto a = CreateAlliance();
+  auto m = Enrol(a.agent);
+  const auto p = Unique("n") + "/with%slash";  // read back as %2F-escaped
+  std::string body =
+      std::string(kHeader) + p + "-1," + m.card_no + ",retail,1000,2026-06-01T10:00:00+08:00\n";
+  body += p + std::string("-2\0x,") + m.card_no + ",retail,2000,2026-06-01T10:00:00+08:00\n";
+  body += p + "-3," + m.card_no + ",retail,3000,0000-06-01T10:00:00+08:00\n";
+  body += p + "-4," + m.card_no + ",retail,4000,2026-06-01T10:00:00+08:00\n";
+  auto r = PostFeed(a.r_key, p, body);
+  ASSERT_EQ(r.status, 202) << r;
+  EXPECT_EQ(r.json["created"], 2) << r;
+  EXPECT_EQ(r.json["rejected"], 2) << r;
+  EXPECT_EQ(Balance(a.agent, m.member_id)["available"], 50);
+  const auto path = "/v1/feeds/" + UrlEncode(p);
+  auto feed = http().Get(path, a.r_key);
+  ASSERT_EQ(feed.status, 200) << feed;
+  EXPECT_EQ(feed.json["feed_id"], p) << feed;
+  auto rejects = http().Get(path + "/rejects", a.r_key);
+  ASSERT_EQ(rejects.status, 200) << rejects;
+  EXPECT_NE(rejects.body.find("\n\"2\","), std::string::npos) << rejects.body;
+  EXPECT_NE(rejects.body.find("\n\"3\","), std::string::npos) << rejects.body;
+  EXPECT_EQ(rejects.body.find('\0'), std::string::npos) << "a NUL is stored as U+FFFD";
+
+  const auto q = Unique("j");
+  std::string lines =
+      "{\"event_id\":\"" + q + "-1\",\"member_id\":" + std::to_string(m.member_id) +
+      ",\"category\":\"retail\",\"amount_minor\":1e400,\"occurred_at\":\"2026-06-01T10:00:00Z\"}\n";
+  lines += "{\"event_id\":\"" + q + "-2\\u0000\",\"member_id\":" + std::to_string(m.member_id) +
+           ",\"category\":\"retail\",\"amount_minor\":100,\"occurred_at\":\"2026-06-01T10:00:00Z\"}\n";
+  lines += "{\"event_id\":\"" + q + "-3\",\"member_id\":" + std::to_string(m.member_id) +
+           ",\"category\":\"retail\",\"amount_minor\":500,\"occurred_at\":\"2026-06-01T10:00:00Z\"}\n";
+  auto n = PostFeed(a.r_key, q, lines, "application/x-ndjson");
+  ASSERT_EQ(n.status, 202) << n;
+  EXPECT_EQ(n.json["created"], 1) << n;
+  EXPECT_EQ(n.json["rejected"], 2) << n;
+  EXPECT_EQ(Balance(a.agent, m.member_id)["available"], 55);
+}
+
 TEST_F(FeedTest, BadFeedsAreRefusedClearly) {
   auto a = CreateAlliance();
   const auto p = Unique("b");
