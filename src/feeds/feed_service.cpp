@@ -307,7 +307,8 @@ class FeedRun {
       c.rejected = static_cast<std::int64_t>(rejects.size());
       if (!rejects.empty()) {
         tx.Exec(store::kInsertRejects, who_.tenant_id, *who_.partner_id, request_.feed_id,
-                rejects.dump(-1, ' ', false, json::error_handler_t::replace));
+                rejects.dump(-1, ' ', false, json::error_handler_t::replace),
+                static_cast<std::int64_t>(config_.feed_max_listed_rejects));
       }
       tx.Exec(store::kRecordPart, who_.tenant_id, *who_.partner_id, request_.feed_id, chunk_no, part,
               chunk->lines, digest, c.created, c.duplicate, c.rejected);
@@ -396,6 +397,7 @@ json GetFeed(db::Tx& tx, const tenancy::Principal& who, const std::string& feed_
           {"created", r[4].as<std::int64_t>()},
           {"duplicate", r[5].as<std::int64_t>()},
           {"rejected", r[6].as<std::int64_t>()},
+          {"rejects_listed", r[13].as<std::int64_t>()},
           {"error", error},
           {"posts", r[8].as<int>()},
           {"partner", who.partner_code},

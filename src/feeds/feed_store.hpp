@@ -28,7 +28,11 @@ inline constexpr db::Query kInsertRejects{
     "feed_rejects_insert",
     "INSERT INTO feed_rejects (tenant_id, partner_id, feed_id, line, event_id, code, reason, record)"
     " SELECT $1, $2, $3, x.line, x.ev, x.code, x.reason, x.rec"
-    " FROM json_to_recordset($4::json) AS x(line bigint, ev text, code text, reason text, rec text)"};
+    " FROM json_to_recordset($4::json) AS x(line bigint, ev text, code text, reason text, rec text)"
+    // Listed up to $5 per feed (counted beyond): a small body must not fill the database with
+    // rejects. Parts written side by side may pass the cap by what they carry.
+    " ORDER BY x.line LIMIT greatest(0, $5::bigint - (SELECT f.rejected FROM feeds f"
+    "   WHERE f.tenant_id = $1 AND f.partner_id = $2 AND f.feed_id = $3))"};
 inline constexpr db::Query kCloseFeed{
     "feed_close",
     "UPDATE feeds SET status = $4, error = $5, updated_at = now(),"
@@ -44,7 +48,8 @@ inline constexpr db::Query kGetFeed{
     " status = 'receiving' AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'"
     "   AND l.granted AND l.objsubid = 1 AND l.classid = ($4::bigint >> 32)::oid"
     "   AND l.objid = ($4::bigint & 4294967295)::oid"
-    "   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+    "   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())),"
+    " (SELECT count(*) FROM feed_rejects r WHERE r.tenant_id = $1 AND r.partner_id = $2 AND r.feed_id = $3)"
     " FROM feeds WHERE tenant_id = $1 AND partner_id = $2 AND feed_id = $3"};
 inline constexpr db::Query kRejectsPage{
     "feed_rejects_page",

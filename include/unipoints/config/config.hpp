@@ -72,6 +72,8 @@ struct Config {
   int feed_chunk_lines = 5000;
   // Each chunk split by member into this many parts, written on as many connections at once.
   int feed_parts = 3;
+  // Rejected lines listed per feed (GET /v1/feeds/{id}/rejects); more are counted, not listed.
+  int feed_max_listed_rejects = 100000;
 
   int max_batch_events = 10000;
   int max_list_limit = 1000;

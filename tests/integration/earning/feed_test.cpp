@@ -4,6 +4,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <csignal>
 
 #include <boost/asio.hpp>
@@ -18,7 +19,10 @@ namespace asio = boost::asio;
 class FeedTest : public IntegrationTest {
  public:
   // Small chunks, so that a cut-off feed has applied some chunks and not others.
-  static void SetUpTestSuite() { StartSuite(ServerOptions{{{"UNIPOINTS_FEED_CHUNK_LINES", "50"}}}); }
+  static void SetUpTestSuite() {
+    StartSuite(
+        ServerOptions{{{"UNIPOINTS_FEED_CHUNK_LINES", "50"}, {"UNIPOINTS_FEED_MAX_LISTED_REJECTS", "120"}}});
+  }
 
  protected:
   Response PostFeed(const std::string& key, const std::string& feed_id, const std::string& body,
@@ -293,6 +297,32 @@ TEST_F(FeedTest, LinesWithNulBytesOrHugeNumbersAreRejectedAndTheOthersApplied) {
   EXPECT_EQ(n.json["created"], 1) << n;
   EXPECT_EQ(n.json["rejected"], 2) << n;
   EXPECT_EQ(Balance(a.agent, m.member_id)["available"], 55);
+}
+
+TEST_F(FeedTest, RejectsBeyondTheListedCapAreCountedNotListedAndGoodLinesStillApply) {
+  auto a = CreateAlliance();
+  auto m = Enrol(a.agent);
+  const auto p = Unique("r");
+  std::string body = kHeader;
+  for (int i = 0; i < 400; ++i) {
+    if (i % 4 == 0) {
+      body += p + "-" + std::to_string(i) + "," + m.card_no + ",retail,100,2026-06-01T10:00:00+08:00\n";
+    } else {
+      body += "x,y,z,w,v\n";  // unreadable: a small gzip body can hold millions of these
+    }
+  }
+  auto r = PostFeed(a.r_key, p, body);
+  ASSERT_EQ(r.status, 202) << r;
+  EXPECT_EQ(r.json["created"], 100) << r;
+  EXPECT_EQ(r.json["rejected"], 300) << r;
+  const auto listed = r.json["rejects_listed"].get<std::int64_t>();
+  EXPECT_GE(listed, 120) << r;
+  EXPECT_LE(listed, 120 + 2 * 50) << "the cap, passed by at most what parts in flight carry: " << r;
+  EXPECT_EQ(Balance(a.agent, m.member_id)["available"], 100);
+  auto rejects = http().Get("/v1/feeds/" + p + "/rejects?limit=1000", a.r_key);
+  ASSERT_EQ(rejects.status, 200) << rejects;
+  EXPECT_EQ(std::count(rejects.body.begin(), rejects.body.end(), '\n'), listed + 1)
+      << "header and listed rows";
 }
 
 TEST_F(FeedTest, BadFeedsAreRefusedClearly) {
