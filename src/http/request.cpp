@@ -106,6 +106,14 @@ nlohmann::json ParseJsonObject(const Request& req) {
                             "Send the body as application/json, not '" + std::string(ct) + "'",
                             {{"Content-Type", "must be application/json"}});
   }
+  const auto encoding = req.Header("Content-Encoding");
+  if (!encoding.empty() && encoding != "identity") {
+    // Only feeds take a compressed body; read as JSON, gzip bytes would be "malformed JSON".
+    throw core::DomainError(
+        core::ErrorCode::kUnsupportedMediaType,
+        "Send the body uncompressed (no Content-Encoding), not '" + std::string(encoding) + "'",
+        {{"Content-Encoding", "must be absent"}});
+  }
   auto body = ParseJsonText(req.raw.body());
   if (!body.is_object()) {
     throw core::DomainError(core::ErrorCode::kMalformedJson, "The body must be a JSON object",

@@ -19,7 +19,8 @@ using tenancy::Role;
 
 core::Period PeriodOf(const std::string& text, const char* field) {
   auto p = core::ParsePeriod(text);
-  if (!p || p->year < 2000 || p->year > 2999) core::ThrowField(field, "must be a month such as \"2026-10\"");
+  if (!p) core::ThrowField(field, "must be a month such as \"2026-10\"");
+  if (p->year < 2000 || p->year > 2999) core::ThrowField(field, "must be a month of the years 2000 to 2999");
   return *p;
 }
 

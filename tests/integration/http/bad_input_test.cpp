@@ -265,6 +265,10 @@ TEST_F(BadInputTest, BadInputOnOtherWritesIs400Or415) {
     EXPECT_TRUE(IsProblem(not_utf8, 400)) << method << " " << target;
     auto plain = http().Call(method, target, std::nullopt, key, RawBody("{}", std::string("text/plain")));
     EXPECT_TRUE(IsProblem(plain, 415)) << method << " " << target;
+    auto options = RawBody("{}");
+    options.headers.emplace_back("Content-Encoding", "br");
+    auto encoded = http().Call(method, target, std::nullopt, key, options);
+    EXPECT_TRUE(IsProblem(encoded, 415, {}, "Content-Encoding")) << method << " " << target << " " << encoded;
   }
   auto partners = http().Get("/v1/partners", a.admin);
   EXPECT_EQ(partners.json["items"].size(), 2u) << partners;
