@@ -65,6 +65,21 @@ std::optional<std::string> Fields::OptStr(std::string_view key, std::size_t max_
     Error(key, "must not contain NUL characters");
     return std::nullopt;
   }
+  // Text is for people: tabs and line breaks pass, other control characters do not, and a value
+  // of only spaces is as good as none.
+  bool blank = true;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7f) {
+      Error(key, "must not contain control characters");
+      return std::nullopt;
+    }
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') blank = false;
+  }
+  if (blank) {
+    Error(key, "must not be blank");
+    return std::nullopt;
+  }
   return s;
 }
 

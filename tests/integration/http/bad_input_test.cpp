@@ -274,5 +274,19 @@ TEST_F(BadInputTest, BadInputOnOtherWritesIs400Or415) {
   EXPECT_EQ(partners.json["items"].size(), 2u) << partners;
 }
 
+TEST_F(BadInputTest, BlankTextOrControlCharactersAre400AndCreateNothing) {
+  auto a = CreateAlliance();
+  for (const std::string name : {"   ", "\n\t\r", "bad\bname", "bell\x07"}) {
+    auto r = http().Post("/v1/partners", {{"code", "Z" + RandomAlnum(4)}, {"name", name}, {"kind", "retail"}},
+                         a.admin);
+    EXPECT_TRUE(IsProblem(r, 400, "validation_failed", "name")) << r;
+  }
+  auto fine = http().Post(
+      "/v1/partners", {{"code", "Z" + RandomAlnum(4)}, {"name", "Two\tparts"}, {"kind", "retail"}}, a.admin);
+  EXPECT_EQ(fine.status, 201) << fine;
+  auto partners = http().Get("/v1/partners", a.admin);
+  EXPECT_EQ(partners.json["items"].size(), 3u) << partners;
+}
+
 }  // namespace
 }  // namespace unipoints::testing
