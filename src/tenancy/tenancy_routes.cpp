@@ -41,6 +41,9 @@ http::Authenticator MakeAuthenticator(db::Database& db, const config::Config& co
   auto limiter = std::make_shared<RateLimiter>();
   return [&db, &config, cache, limiter](const http::Request& req,
                                         const http::Route& route) -> asio::awaitable<Principal> {
+    if (req.raw.count(boost::beast::http::field::authorization) > 1) {
+      throw DomainError(ErrorCode::kUnauthorized, "Send one Authorization header, not several");
+    }
     auto header = req.Header("Authorization");
     constexpr std::string_view kBearer = "Bearer ";
     if (header.size() <= kBearer.size() ||

@@ -336,6 +336,7 @@ Response HttpClient::Call(std::string_view method, std::string_view target, cons
     }
   }
   for (const auto& [name, value] : options.headers) req.set(name, value);
+  for (const auto& [name, value] : options.repeated_headers) req.insert(name, value);
   req.keep_alive(true);
   req.prepare_payload();
 

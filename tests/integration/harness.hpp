@@ -49,7 +49,8 @@ struct Response {
 std::ostream& operator<<(std::ostream& os, const Response& r);
 
 struct CallOptions {
-  Headers headers;                          // extra request headers
+  Headers headers;                          // extra request headers (replacing one of the same name)
+  Headers repeated_headers;                 // sent besides any header of the same name
   std::optional<std::string> raw_body;      // sent as is instead of the JSON body
   std::optional<std::string> content_type;  // overrides the Content-Type (or sets one for raw bodies)
   std::chrono::milliseconds timeout{120'000};

@@ -97,6 +97,19 @@ TEST_F(RobustnessTest, HugeKeyIs401) {
   ExpectAlive("an 8000-character key");
 }
 
+TEST_F(RobustnessTest, TwoAuthorizationHeadersAre401EvenWhenBothAreValid) {
+  auto a = CreateAlliance();
+  CallOptions same;
+  same.repeated_headers = {{"Authorization", "Bearer " + a.admin}};
+  auto twice = http().Call("GET", "/v1/partners", std::nullopt, a.admin, same);
+  EXPECT_TRUE(IsProblem(twice, 401)) << twice;
+  CallOptions other_key;
+  other_key.repeated_headers = {{"Authorization", "Bearer " + a.admin}};
+  auto other = http().Call("GET", "/v1/partners", std::nullopt, a.agent, other_key);
+  EXPECT_TRUE(IsProblem(other, 401)) << other;
+  EXPECT_EQ(http().Get("/v1/partners", a.admin).status, 200);
+}
+
 TEST_F(RobustnessTest, NulAndControlCharactersInStringsAreRejected) {
   auto a = CreateAlliance();
   auto m = Enrol(a.agent);

@@ -154,7 +154,7 @@ TEST_F(SettlementRunTest, QuarterlyPairsSettleInTheQuarterEndMonth) {
   Redeem(a.r_key, m.member_id, "R-GIFT");
   const auto current = CurrentPeriod();
   const int year = std::stoi(current.substr(0, 4)), month = std::stoi(current.substr(5, 2));
-  char buf[8];
+  char buf[16];
   std::snprintf(buf, sizeof buf, "%04d-%02d", year % 10000, (month + (2 - (month - 1) % 3)) % 100);
   const std::string quarter_end = buf;
 

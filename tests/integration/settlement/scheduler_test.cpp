@@ -19,7 +19,7 @@ std::string PreviousPeriod() {
     month = 12;
     --year;
   }
-  char buf[8];
+  char buf[16];
   std::snprintf(buf, sizeof buf, "%04d-%02d", year, month);
   return buf;
 }

@@ -14,7 +14,7 @@ inline std::string CurrentPeriod() {
   std::time_t t = std::time(nullptr) + 8 * 3600;
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[8];
+  char buf[16];
   std::snprintf(buf, sizeof buf, "%04d-%02d", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100);
   return buf;
 }

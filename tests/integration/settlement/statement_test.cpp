@@ -116,7 +116,9 @@ TEST_F(StatementTest, JsonStatementIsTheRunSeenFromOnePartner) {
   EXPECT_EQ(s.json["bilateral_nets"][0]["net_minor"], 590);
   // The totals are the run's.
   for (const auto& p : run["positions"]) {
-    if (p["partner"] == "T") EXPECT_EQ(p["net_minor"], s.json["position"]["net_minor"]);
+    if (p["partner"] == "T") {
+      EXPECT_EQ(p["net_minor"], s.json["position"]["net_minor"]);
+    }
   }
   // Detail: 2 x 345 (T->R), 2 x 125 (R->T) and the -125 cancellation; the internal R-OWN is not there.
   const auto& d = s.json["detail"];
