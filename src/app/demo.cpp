@@ -110,8 +110,10 @@ json SeedDemo(db::Database& db, const config::Config& config, const std::string&
 
     // Cross-redemptions are priced by agreements: T pays R 0.01 CNY per T-point R honours, and
     // R pays T 0.008 CNY per R-point T honours.
-    if (settlement::ListAgreements(tx, tenancy::Principal{tenancy::Role::kAdmin, tid})["items"].empty()) {
-      tenancy::Principal admin_who{tenancy::Role::kAdmin, tid};
+    tenancy::Principal admin_who;
+    admin_who.role = tenancy::Role::kAdmin;
+    admin_who.tenant_id = tid;
+    if (settlement::ListAgreements(tx, admin_who)["items"].empty()) {
       for (const auto& [payer, payee, price] :
            {std::tuple{"T", "R", "0.010000"}, std::tuple{"R", "T", "0.008000"}}) {
         settlement::PutAgreement(tx, admin_who,

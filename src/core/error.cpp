@@ -46,6 +46,7 @@ const ErrorInfo& Describe(ErrorCode code) {
                                       "No settlement agreement in force for a cross-redemption"};
   static const ErrorInfo kPeriodNotEnded{"period_not_ended", 409, "The period has not ended yet"};
   static const ErrorInfo kEarlierPeriodOpen{"earlier_period_open", 409, "An earlier period is still a draft"};
+  static const ErrorInfo kPeriodFinal{"period_final", 409, "The period is final"};
   static const ErrorInfo kNoTierScheme{"no_tier_scheme", 409,
                                        "The tenant has no tier scheme (PUT /v1/tiers)"};
   static const ErrorInfo kFeedInProgress{"feed_in_progress", 409,
@@ -135,6 +136,8 @@ const ErrorInfo& Describe(ErrorCode code) {
       return kPeriodNotEnded;
     case ErrorCode::kEarlierPeriodOpen:
       return kEarlierPeriodOpen;
+    case ErrorCode::kPeriodFinal:
+      return kPeriodFinal;
     case ErrorCode::kNoTierScheme:
       return kNoTierScheme;
     case ErrorCode::kFeedInProgress:

@@ -41,6 +41,19 @@ json PutAgreement(db::Tx& tx, const tenancy::Principal& who, const AgreementInpu
   const auto payer = tenancy::GetPartner(tx, who.tenant_id, in.payer, "payer");
   const auto payee = tenancy::GetPartner(tx, who.tenant_id, in.payee, "payee");
   const auto from = in.effective_from.value_or(now);
+  // A version reprices the lines booked from its start: none of them may be in a final run.
+  tx.Exec(store::kLockAgreementsExclusive, static_cast<int>(who.tenant_id % 2147483647));
+  if (auto last = tx.ExecOne(store::kLatestFinalEnd, who.tenant_id)) {
+    const auto end = core::FromUnixMicros((*last)[1].as<std::int64_t>());
+    if (from < end) {
+      throw DomainError(ErrorCode::kPeriodFinal,
+                        "Settlement period " + (*last)[0].as<std::string>() +
+                            " is final and its lines stay priced as settled; a new agreement version can"
+                            " take effect from " +
+                            core::FormatRfc3339(end) + " on",
+                        {{"effective_from", "must not be before " + core::FormatRfc3339(end)}});
+    }
+  }
   auto r = tx.Exec(store::kInsertAgreement, who.tenant_id, payer.id, payee.id, in.price_per_point.ToString(),
                    in.cycle, core::FormatRfc3339(from));
   if (r.empty()) {

@@ -22,6 +22,19 @@ inline constexpr db::Query kListAgreements{
     " WHERE a.tenant_id = $1 AND ($2::bigint IS NULL OR a.payer_partner_id = $2::bigint OR"
     " a.payee_partner_id = $2::bigint)"
     " ORDER BY s.code, f.code, a.effective_from"};
+// Agreement versions and finalization of a tenant's runs exclude each other (run_store's
+// kLockAgreementsShared): a version may not take effect inside a period that is final.
+inline constexpr db::Query kLockAgreementsExclusive{
+    "agreement_lock", "SELECT pg_advisory_xact_lock($1, hashtext('settlement_agreements'))"};
+// The tenant's latest final period and the instant it ends (unix µs), if any.
+inline constexpr db::Query kLatestFinalEnd{
+    "agreement_latest_final_end",
+    "SELECT r.period, (extract(epoch FROM (make_timestamptz(split_part(r.period, '-', 1)::int,"
+    " split_part(r.period, '-', 2)::int, 1, 0, 0, 0, t.time_zone) AT TIME ZONE t.time_zone + interval '1 "
+    "month')"
+    " AT TIME ZONE t.time_zone) * 1000000)::bigint"
+    " FROM settlement_runs r JOIN tenants t ON t.id = r.tenant_id"
+    " WHERE r.tenant_id = $1 AND r.status = 'final' ORDER BY r.period DESC LIMIT 1"};
 // The agreement in force for payer $2 → payee $3 at $4.
 inline constexpr db::Query kAgreementInForce{
     "agreement_in_force",

@@ -166,6 +166,7 @@ json GetRun(db::Tx& tx, const tenancy::Principal& who, core::Period period) {
 
 json FinalizeRun(db::Tx& tx, const tenancy::Principal& who, core::Period period, core::Instant now) {
   LockPeriod(tx, who.tenant_id, period);
+  tx.Exec(store::kLockAgreementsShared, static_cast<int>(who.tenant_id % 2147483647));
   auto row = tx.ExecOne(store::kLockRun, who.tenant_id, period.ToString());
   if (row && (*row)[0].as<std::string>() == "final") {
     return Body("final", json::parse((*row)[1].as<std::string>()), (*row)[2].as<std::string>());

@@ -7,6 +7,9 @@ namespace unipoints::settlement::store {
 
 // Serialises runs of one tenant and period across server processes.
 inline constexpr db::Query kLockPeriod{"run_lock_period", "SELECT pg_advisory_xact_lock($1, hashtext($2))"};
+// Held while finalizing: no agreement version is added meanwhile (agreement_store's exclusive lock).
+inline constexpr db::Query kLockAgreementsShared{
+    "run_lock_agreements", "SELECT pg_advisory_xact_lock_shared($1, hashtext('settlement_agreements'))"};
 // [start, end) of a month in the tenant's time zone, as unix microseconds.
 inline constexpr db::Query kPeriodBounds{
     "run_period_bounds",

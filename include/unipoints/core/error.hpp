@@ -57,6 +57,7 @@ enum class ErrorCode {
   kNoSettlementAgreement,
   kPeriodNotEnded,
   kEarlierPeriodOpen,
+  kPeriodFinal,
   kNoTierScheme,
   kFeedInProgress,
   kFeedMismatch,

@@ -208,6 +208,30 @@ TEST_F(SettlementRunTest, FinalRunsAreImmutableAndChained) {
   EXPECT_EQ(http().Get("/v1/settlements/2025-07", a.finance).status, 404);
 }
 
+TEST_F(SettlementRunTest, AnAgreementCannotTakeEffectInsideAFinalPeriod) {
+  auto a = CreateAlliance();
+  ASSERT_EQ(http().Post("/v1/settlements/2026-01/finalize", json::object(), a.finance).status, 200);
+  auto version = [&](const std::string& from) {
+    return http().Put("/v1/settlement-agreements",
+                      {{"payer", "T"},
+                       {"payee", "R"},
+                       {"price_per_point", "0.050000"},
+                       {"cycle", "quarterly"},
+                       {"effective_from", from}},
+                      a.admin);
+  };
+  // January's lines stay priced and cycled as its final run settled them.
+  auto inside = version("2026-01-20T00:00:00+08:00");
+  EXPECT_TRUE(IsProblem(inside, 409, "period_final", "effective_from")) << inside;
+  EXPECT_NE(inside.json["detail"].get<std::string>().find("2026-01-31T16:00:00Z"), std::string::npos)
+      << inside;
+  EXPECT_TRUE(IsProblem(version("2026-01-31T23:59:59+08:00"), 409, "period_final"));
+  const auto before = http().Get("/v1/settlement-agreements", a.admin);
+  EXPECT_EQ(version("2026-02-01T00:00:00+08:00").status, 201);
+  EXPECT_EQ(http().Get("/v1/settlement-agreements", a.admin).json["items"].size(),
+            before.json["items"].size() + 1);
+}
+
 TEST_F(SettlementRunTest, LateCancellationIsAPriorPeriodAdjustmentOfTheRunningPeriod) {
   auto a = CreateAlliance();
   ASSERT_EQ(http()
