@@ -157,19 +157,19 @@ json CodesOf(const std::map<std::int64_t, std::int64_t>& by_id,
   return out;
 }
 
-// Books one settlement line per source partner of `pieces` (negated for a cancellation).
-void BookLines(db::Tx& tx, std::int64_t tenant_id, std::int64_t redemption_id, std::int64_t fulfiller,
-               const std::vector<lots::Piece>& pieces, const std::string& kind, core::Instant at) {
-  std::map<std::int64_t, std::int64_t> per_source;
-  for (const auto& p : pieces) per_source[p.source_partner_id] += p.points;
+// Books a cancellation's negative settlement line per source partner (`per_source`: points given
+// back), at `at` and priced as the redemption (made at `redeemed_at`) was.
+void BookCancellationLines(db::Tx& tx, std::int64_t tenant_id, std::int64_t redemption_id,
+                           std::int64_t fulfiller, const std::map<std::int64_t, std::int64_t>& per_source,
+                           core::Instant at, core::Instant redeemed_at) {
   std::vector<std::int64_t> sources, points;
   for (const auto& [src, pts] : per_source) {
     sources.push_back(src);
-    points.push_back(kind == "cancellation" ? -pts : pts);
+    points.push_back(-pts);
   }
   if (sources.empty()) return;
-  tx.Exec(store::kInsertLines, tenant_id, redemption_id, fulfiller, kind, core::FormatRfc3339(at),
-          ArrayLiteral(sources), ArrayLiteral(points));
+  tx.Exec(store::kInsertCancellationLines, tenant_id, redemption_id, fulfiller, core::FormatRfc3339(at),
+          core::FormatRfc3339(redeemed_at), ArrayLiteral(sources), ArrayLiteral(points));
 }
 
 }  // namespace
@@ -488,8 +488,7 @@ json Cancel(db::Tx& tx, const tenancy::Principal& who, std::int64_t redemption_i
   const auto fulfiller = (*row)[3].as<std::int64_t>();
   const auto quantity = (*row)[4].as<std::int64_t>();
   const auto created = core::FromUnixMicros((*row)[7].as<std::int64_t>());
-  const std::optional<std::int64_t> requester_partner =
-      (*row)[8].is_null() ? std::nullopt : std::optional((*row)[8].as<std::int64_t>());
+  const std::int64_t requester_partner = (*row)[8].is_null() ? 0 : (*row)[8].as<std::int64_t>();  // 0: none
   if (who.role == Role::kPartner && who.partner_id != fulfiller && who.partner_id != requester_partner) {
     throw DomainError(ErrorCode::kNotFound, "No redemption " + std::to_string(redemption_id));
   }
@@ -511,7 +510,7 @@ json Cancel(db::Tx& tx, const tenancy::Principal& who, std::int64_t redemption_i
   for (const auto& [src, pts] : per_source) {
     lots::WriteLedger(tx, tenant, member_id, "cancellation", pts, src, std::nullopt, ref, now);
   }
-  BookLines(tx, tenant, redemption_id, fulfiller, pieces, "cancellation", now);
+  BookCancellationLines(tx, tenant, redemption_id, fulfiller, per_source, now, created);
   tx.Exec(store::kMoveStock, tenant, reward_id, quantity);
   tx.Exec(store::kCancelRedemption, tenant, redemption_id, core::FormatRfc3339(now), reason);
   auto out = GetRedemption(tx, who, redemption_id);
@@ -523,8 +522,7 @@ json GetRedemption(db::Tx& tx, const tenancy::Principal& who, std::int64_t redem
   auto row = tx.ExecOne(store::kGetRedemption, who.tenant_id, redemption_id);
   if (!row) throw DomainError(ErrorCode::kNotFound, "No redemption " + std::to_string(redemption_id));
   const auto& r = *row;
-  const std::optional<std::int64_t> requester_partner =
-      r[11].is_null() ? std::nullopt : std::optional(r[11].as<std::int64_t>());
+  const std::int64_t requester_partner = r[11].is_null() ? 0 : r[11].as<std::int64_t>();  // 0: none
   if (who.role == Role::kPartner && who.partner_id != r[12].as<std::int64_t>() &&
       who.partner_id != requester_partner) {
     throw DomainError(ErrorCode::kNotFound, "No redemption " + std::to_string(redemption_id));

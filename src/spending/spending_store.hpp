@@ -70,13 +70,15 @@ inline constexpr db::Query kGetRedemption{
     " JOIN partners p ON p.tenant_id = d.tenant_id AND p.id = d.fulfiller_partner_id"
     " JOIN api_keys k ON k.tenant_id = d.tenant_id AND k.id = d.requested_by_key"
     " WHERE d.tenant_id = $1 AND d.id = $2"};
-// One settlement line per source partner: $3 redemption, $4 fulfiller, $5 kind, $6 booked at,
-// $7 source ids, $8 points (signed) as arrays.
-inline constexpr db::Query kInsertLines{"settlement_lines_insert",
-                                        "INSERT INTO settlement_lines (tenant_id, redemption_id, "
-                                        "source_partner_id, fulfiller_partner_id, points, kind,"
-                                        " booked_at) SELECT $1, $2, u.src, $3, u.pts, $4, $5::timestamptz"
-                                        " FROM unnest($6::bigint[], $7::bigint[]) AS u(src, pts)"};
+// A cancellation's settlement lines, one per source partner: $2 redemption, $3 fulfiller, $4 booked
+// at, $5 priced at (the redemption's time: its agreement version prices them), $6 source ids and
+// $7 points (negative) as arrays.
+inline constexpr db::Query kInsertCancellationLines{
+    "settlement_lines_insert_cancellation",
+    "INSERT INTO settlement_lines (tenant_id, redemption_id, source_partner_id, fulfiller_partner_id, "
+    "points, kind,"
+    " booked_at, priced_at) SELECT $1, $2, u.src, $3, u.pts, 'cancellation', $4::timestamptz, $5::timestamptz"
+    " FROM unnest($6::bigint[], $7::bigint[]) AS u(src, pts)"};
 inline constexpr db::Query kRedemptionLines{
     "redemption_lines",
     "SELECT s.code, f.code, l.points, l.kind, (extract(epoch FROM l.booked_at) * 1000000)::bigint"

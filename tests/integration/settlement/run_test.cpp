@@ -1,8 +1,10 @@
 // Settlement runs over HTTP, checked against amounts computed by hand: pair amounts, bilateral
 // nets, positions summing to zero, instructions, negative lines from cancellations, finality.
 
+#include <chrono>
 #include <ctime>
 #include <map>
+#include <thread>
 #include <tuple>
 
 #include "settlement/settlement_fixture.hpp"
@@ -206,6 +208,43 @@ TEST_F(SettlementRunTest, FinalRunsAreImmutableAndChained) {
   EXPECT_TRUE(
       IsProblem(http().Post("/v1/settlements", {{"period", "2026-13"}}, a.finance), 400, "", "period"));
   EXPECT_EQ(http().Get("/v1/settlements/2025-07", a.finance).status, 404);
+}
+
+TEST_F(SettlementRunTest, ACancellationIsPricedAsItsRedemptionWas) {
+  auto a = CreateAlliance();  // T->R 0.010000
+  auto m = Enrol(a.agent);
+  Points(a.t_key, m.card_no, 2000);
+  Reward(a.admin, "R-GIFT", "R", {{"T", 345}});
+  const auto early = Redeem(a.r_key, m.member_id, "R-GIFT");  // settles at 0.010000
+  // A new price from a second from now; the next redemption is made under it.
+  const std::time_t from = std::time(nullptr) + 2;
+  std::tm tm{};
+  gmtime_r(&from, &tm);
+  char at[32];
+  std::strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  ASSERT_EQ(
+      http()
+          .Put("/v1/settlement-agreements",
+               {{"payer", "T"}, {"payee", "R"}, {"price_per_point", "0.020000"}, {"effective_from", at}},
+               a.admin)
+          .status,
+      201);
+  std::this_thread::sleep_until(std::chrono::system_clock::from_time_t(from) +
+                                std::chrono::milliseconds(100));
+  Redeem(a.r_key, m.member_id, "R-GIFT");  // settles at 0.020000
+  ASSERT_EQ(
+      http().Post("/v1/redemptions/" + std::to_string(early) + "/cancel", json::object(), a.agent).status,
+      200);
+  // The cancelled redemption nets to nothing: 345 - 345 at 0.010000; the other 345 at 0.020000.
+  auto run = http().Post("/v1/settlements", {{"period", CurrentPeriod()}}, a.finance);
+  ASSERT_EQ(run.status, 201) << run;
+  std::int64_t amount = 0, at_new_price = 0;
+  for (const auto& p : run.json["pairs"]) {
+    amount += p["amount_minor"].get<std::int64_t>();
+    if (p["price_per_point"] == "0.020000") at_new_price += p["points"].get<std::int64_t>();
+  }
+  EXPECT_EQ(amount, 690) << run;
+  EXPECT_EQ(at_new_price, 345) << run;
 }
 
 TEST_F(SettlementRunTest, AnAgreementCannotTakeEffectInsideAFinalPeriod) {
