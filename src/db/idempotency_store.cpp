@@ -33,10 +33,13 @@ StoredAnswer ReadExisting(Tx& tx, const IdempotencyKey& key) {
 
 StoredAnswer Replay(const IdempotencyKey& key, const nlohmann::json& stored) {
   if (stored.at(0).get<std::string>() != key.request_hash) {
-    throw core::DomainError(
-        core::ErrorCode::kIdempotencyConflict,
-        "The id '" + key.client_id + "' was already used with a different request",
-        {{key.kind == "accrual" ? "event_id" : "request_id", "already used with another body"}});
+    // The field that carries the id in the request.
+    const char* field = key.kind == "accrual"    ? "event_id"
+                        : key.kind == "reversal" ? "reversal_id"
+                                                 : "request_id";
+    throw core::DomainError(core::ErrorCode::kIdempotencyConflict,
+                            "The id '" + key.client_id + "' was already used with a different request",
+                            {{field, "already used with another body"}});
   }
   return StoredAnswer{stored.at(1).get<int>(), stored.at(2)};
 }

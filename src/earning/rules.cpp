@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "unipoints/core/error.hpp"
+#include "unipoints/earning/accrual_service.hpp"
 
 namespace unipoints::earning {
 namespace {
@@ -408,6 +409,14 @@ Priced PriceAmount(const RuleSet& set, std::string_view category, std::int64_t a
   if (rule.cap_points && priced.points > *rule.cap_points) {
     priced.points = *rule.cap_points;
     priced.capped = true;
+  }
+  if (priced.points > kMaxDirectPoints) {
+    // Not stored as a refusal: the id stays free for the event with a sane amount.
+    throw core::DomainError(core::ErrorCode::kValidationFailed,
+                            "amount_minor: earns " + std::to_string(priced.points) +
+                                " points, more than one event may earn (" + std::to_string(kMaxDirectPoints) +
+                                ")",
+                            {{"amount_minor", "earns more points than one event may (1000000000)"}});
   }
   return priced;
 }

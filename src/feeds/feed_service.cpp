@@ -157,6 +157,18 @@ class FeedRun {
 
   bool opened() const { return opened_; }
 
+  // A post of a feed that existed, refused before it wrote anything (a body that differs from what
+  // was applied, or one that cannot be read when the feed was already applied), leaves the feed's
+  // status, error and end as they were. True when it did so.
+  boost::asio::awaitable<bool> RestoreIfRefused(bool mismatch) {
+    if (!opened_ || !before_ || wrote_ || !(mismatch || before_->status == "applied")) co_return false;
+    co_await db_.Run([&](db::Tx& tx) {
+      tx.Exec(store::kRestoreFeed, who_.tenant_id, *who_.partner_id, request_.feed_id, before_->status,
+              db::Nullable(before_->error), db::Nullable(before_->finished_at));
+    });
+    co_return true;
+  }
+
   // Waits for the parts being written, if any; rethrows the first failure.
   boost::asio::awaitable<void> AwaitWrites() {
     auto flights = std::move(in_flight_);
@@ -187,6 +199,12 @@ class FeedRun {
 
   boost::asio::awaitable<void> Open() {
     auto row = co_await db_.Run([&](db::Tx& tx) {
+      if (auto before = tx.ExecOne(store::kFeedState, who_.tenant_id, *who_.partner_id, request_.feed_id)) {
+        const auto& b = *before;
+        before_ = Before{b[0].as<std::string>(),
+                         b[1].is_null() ? std::nullopt : std::optional(b[1].as<std::string>()),
+                         b[2].is_null() ? std::nullopt : std::optional(b[2].as<std::string>())};
+      }
       return tx.Exec(store::kOpenFeed, who_.tenant_id, *who_.partner_id, request_.feed_id,
                      FormatName(request_.format), config_.feed_chunk_lines, config_.feed_parts)[0];
     });
@@ -270,6 +288,7 @@ class FeedRun {
       }
     }
     const auto ex = co_await boost::asio::this_coro::executor;
+    if (!to_write.empty()) wrote_ = true;
     for (auto& [p, digest] : to_write) {
       auto chunk = std::make_shared<Chunk>(std::move(parts_[static_cast<std::size_t>(p)].data));
       auto flight = std::make_shared<InFlight>(ex);
@@ -324,6 +343,13 @@ class FeedRun {
   FeedParser parser_;
   GzipInflater inflater_;
   bool opened_ = false;
+  struct Before {
+    std::string status;
+    std::optional<std::string> error;
+    std::optional<std::string> finished_at;
+  };
+  std::optional<Before> before_;  // the feed as this post found it
+  bool wrote_ = false;            // whether this post began writing any part
   std::int64_t chunk_lines_ = 1;
   std::vector<Part> parts_;
   std::map<std::pair<std::int64_t, int>, std::string> recorded_;  // (chunk, part) applied -> digest
@@ -348,6 +374,7 @@ boost::asio::awaitable<json> PostFeed(db::Database& db, const config::Config& co
   FeedRun run(db, config, clock, rules, who, request);
   std::optional<std::pair<std::string, std::string>> ended;  // status, error
   std::exception_ptr error;
+  bool mismatch = false;
   try {
     co_await run.Run(body);
   } catch (const http::BodyReadError& e) {
@@ -355,6 +382,7 @@ boost::asio::awaitable<json> PostFeed(db::Database& db, const config::Config& co
     error = std::current_exception();
   } catch (const DomainError& e) {
     ended = {"failed", e.detail()};
+    mismatch = e.code() == ErrorCode::kFeedMismatch;
     error = std::current_exception();
   } catch (const std::exception& e) {
     // The database's or the library's words stay in the log; the caller learns what to do.
@@ -370,7 +398,7 @@ boost::asio::awaitable<json> PostFeed(db::Database& db, const config::Config& co
     }
     if (run.opened()) {
       try {
-        co_await run.Close(ended->first, ended->second);
+        if (!co_await run.RestoreIfRefused(mismatch)) co_await run.Close(ended->first, ended->second);
       } catch (const std::exception& e) {
         spdlog::warn("feed {}: could not record its end: {}", request.feed_id, e.what());
       }

@@ -6,6 +6,15 @@
 namespace unipoints::feeds::store {
 
 // Starts (or resumes) a feed; returns its format and how its lines are cut (from its first post).
+// The feed's state before a post opens it (none for a new feed): what a refused post restores.
+inline constexpr db::Query kFeedState{"feed_state",
+                                      "SELECT status, error, finished_at::text FROM feeds WHERE tenant_id = "
+                                      "$1 AND partner_id = $2 AND feed_id = $3"};
+// A post that was refused before it applied anything leaves the feed as it found it.
+inline constexpr db::Query kRestoreFeed{"feed_restore",
+                                        "UPDATE feeds SET status = $4, error = $5, finished_at = "
+                                        "$6::timestamptz, posts = posts - 1, updated_at = now()"
+                                        " WHERE tenant_id = $1 AND partner_id = $2 AND feed_id = $3"};
 inline constexpr db::Query kOpenFeed{
     "feed_open",
     "INSERT INTO feeds AS f (tenant_id, partner_id, feed_id, format, status, chunk_lines, parts)"

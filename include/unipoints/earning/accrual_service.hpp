@@ -23,6 +23,8 @@ namespace unipoints::earning {
 
 // Upper bounds that keep every product exact in int64/int128.
 inline constexpr std::int64_t kMaxAmountMinor = 1'000'000'000'000;  // 10 billion in a 2-decimal currency
+// The most points one event may earn, posted directly or priced from an amount: a balance then
+// stays far inside int64 whatever rules a tenant sets.
 inline constexpr std::int64_t kMaxDirectPoints = 1'000'000'000;
 
 struct AccrualInput {

@@ -218,7 +218,7 @@ TEST_F(FeedTest, CutOffFeedIsFinishedByPostingItAgainWithoutApplyingAnythingTwic
   EXPECT_EQ(r.json["lines"], 400) << r;
   EXPECT_EQ(r.json["created"], 400) << r;  // the first 150 were skipped, not replayed as duplicates
   EXPECT_EQ(r.json["duplicate"], 0) << r;
-  EXPECT_EQ(r.json["posts"], 3) << r;
+  EXPECT_EQ(r.json["posts"], 2) << r;  // the refused post (409) is not counted
   std::int64_t total = 0;
   for (const auto& m : members) total += Balance(a.agent, m.member_id)["available"].get<std::int64_t>();
   EXPECT_EQ(total, 400 * 401 / 2);
@@ -228,6 +228,17 @@ TEST_F(FeedTest, CutOffFeedIsFinishedByPostingItAgainWithoutApplyingAnythingTwic
   EXPECT_EQ(again.json["created"], 400) << again;
   EXPECT_EQ(again.json["lines"], 400) << again;
   EXPECT_EQ(again.json["duplicate"], 0) << again;
+  // Posts refused before they apply anything leave the finished feed as it was.
+  const auto finished = Feed(a.r_key, p);
+  auto changed = PostFeed(a.r_key, p, std::string(kHeader) + CsvLines(members, 0, 400, p + "-other-"));
+  EXPECT_EQ(changed.status, 409) << changed;
+  EXPECT_EQ(PostFeed(a.r_key, p, "{}\n", "application/x-ndjson").status, 409);
+  EXPECT_EQ(PostFeed(a.r_key, p, "event_id,colour,occurred_at\nx,red,2026-01-01T00:00:00Z\n").status, 400);
+  const auto after = Feed(a.r_key, p);
+  for (const auto* field : {"status", "finished_at", "posts", "error", "lines", "created"}) {
+    EXPECT_EQ(after.value(field, json()), finished.value(field, json())) << field << ": " << after;
+  }
+  EXPECT_EQ(after["status"], "applied");
 }
 
 TEST_F(FeedTest, FeedOfACrashedServerIsFinishedByPostingItAgainElsewhere) {
@@ -269,10 +280,13 @@ TEST_F(FeedTest, LinesWithNulBytesOrHugeNumbersAreRejectedAndTheOthersApplied) {
   body += p + std::string("-2\0x,") + m.card_no + ",retail,2000,2026-06-01T10:00:00+08:00\n";
   body += p + "-3," + m.card_no + ",retail,3000,0000-06-01T10:00:00+08:00\n";
   body += p + "-4," + m.card_no + ",retail,4000,2026-06-01T10:00:00+08:00\n";
+  // 10,000,000,000 points at 1 point per CNY: more than one event may earn (its balance would
+  // overflow after nine such lines and fail the member's whole part).
+  body += p + "-5," + m.card_no + ",retail,1000000000000,2026-06-01T10:00:00+08:00\n";
   auto r = PostFeed(a.r_key, p, body);
   ASSERT_EQ(r.status, 202) << r;
   EXPECT_EQ(r.json["created"], 2) << r;
-  EXPECT_EQ(r.json["rejected"], 2) << r;
+  EXPECT_EQ(r.json["rejected"], 3) << r;
   EXPECT_EQ(Balance(a.agent, m.member_id)["available"], 50);
   const auto path = "/v1/feeds/" + UrlEncode(p);
   auto feed = http().Get(path, a.r_key);
@@ -282,6 +296,8 @@ TEST_F(FeedTest, LinesWithNulBytesOrHugeNumbersAreRejectedAndTheOthersApplied) {
   ASSERT_EQ(rejects.status, 200) << rejects;
   EXPECT_NE(rejects.body.find("\n\"2\","), std::string::npos) << rejects.body;
   EXPECT_NE(rejects.body.find("\n\"3\","), std::string::npos) << rejects.body;
+  EXPECT_NE(rejects.body.find("\n\"5\","), std::string::npos) << rejects.body;
+  EXPECT_NE(rejects.body.find("more points than one event may"), std::string::npos) << rejects.body;
   EXPECT_EQ(rejects.body.find('\0'), std::string::npos) << "a NUL is stored as U+FFFD";
 
   const auto q = Unique("j");

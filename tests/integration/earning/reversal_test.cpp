@@ -209,7 +209,7 @@ TEST_F(ReversalTest, IdempotentOnReversalId) {
   EXPECT_EQ(again.Header("Idempotent-Replay"), "true") << again;
   EXPECT_EQ(again.json, first.json);
   auto other = http().Post(Path(event), {{"reversal_id", id}, {"points", 31}, {"reason", "退货"}}, a.r_key);
-  EXPECT_TRUE(IsProblem(other, 409, "idempotency_conflict"));
+  EXPECT_TRUE(IsProblem(other, 409, "idempotency_conflict", "reversal_id"));
   // The same id and body against another accrual is another request too.
   const auto event2 = Accrue(a.r_key, m.card_no, "retail", 10000, 100);
   EXPECT_TRUE(IsProblem(http().Post(Path(event2), body, a.r_key), 409, "idempotency_conflict"));

@@ -153,6 +153,21 @@ TEST(RulesTest, OverlappingPromotionsAllMultiply) {
   EXPECT_EQ(priced.multiplier, D("1.875"));
 }
 
+TEST(RulesTest, AnEventEarnsAtMostOneBillionPoints) {
+  json body = OneRule({{"category", "big"}, {"points_per_unit", 1'000'000}, {"unit_minor", 1}});
+  const RuleSet set = ParseRuleSet(body);
+  EXPECT_EQ(PriceAmount(set, "big", 1'000, "", kOctober).points, 1'000'000'000);
+  try {
+    (void)PriceAmount(set, "big", 1'001, "", kOctober);
+    FAIL() << "priced above the per-event maximum";
+  } catch (const core::DomainError& e) {
+    EXPECT_EQ(e.code(), core::ErrorCode::kValidationFailed);
+  }
+  // A cap below the maximum keeps such a rule usable.
+  body["rules"][0]["cap_points"] = 5'000;
+  EXPECT_EQ(PriceAmount(ParseRuleSet(body), "big", 1'000'000'000'000, "", kOctober).points, 5'000);
+}
+
 TEST(RulesTest, CapAppliesAfterMultiplier) {
   const RuleSet set = Alliance();
   // 250 CNY = 250 points, under the 300 cap.
@@ -199,9 +214,11 @@ TEST(RulesTest, HugeAmountsStayExact) {
   json rule = DataRule();
   rule["points_per_unit"] = 1'000'000;
   rule["unit_minor"] = 1;
+  rule["cap_points"] = 1'000'000'000;
   const RuleSet set = ParseRuleSet(OneRule(rule));
+  // 9.2e18 points before the cap, computed exactly and capped.
+  EXPECT_EQ(PriceAmount(set, "data", 9'223'372'036'853, "", kOctober).points, 1'000'000'000);
   // 9.2e12 × 1e6 points would not fit int64: refused, never wrapped.
-  EXPECT_EQ(PriceAmount(set, "data", 9'223'372'036'853, "", kOctober).points, 9'223'372'036'853'000'000);
   try {
     PriceAmount(set, "data", 9'223'372'036'855, "", kOctober);
     FAIL() << "expected DomainError";
