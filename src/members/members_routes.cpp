@@ -119,7 +119,7 @@ void RegisterMemberRoutes(http::Router& router, db::Database& db, const core::Cl
              });
 
   router.Add(verb::post, "/v1/members/{id}/cards", kDesk,
-             "Issue a replacement card; the old cards become 'replaced', the balance stays",
+             "A replacement card: active cards become 'replaced', a lost one stays 'lost'; balance kept",
              [&db, &clock, &service](http::Request& req) -> asio::awaitable<http::Response> {
                auto id = http::IdParam(req, "id");
                auto body = http::ParseJsonObject(req);

@@ -59,10 +59,16 @@ inline constexpr db::Query kReportLost{
     " WHERE tenant_id = $1 AND card_no = $2 AND status = 'active' RETURNING card_no"};
 inline constexpr db::Query kCardStatus{
     "card_status", "SELECT status, member_id FROM cards WHERE tenant_id = $1 AND card_no = $2"};
+// The cards a new one replaces: active ones become 'replaced'; a lost card stays 'lost' (a POS
+// that is shown it still learns it was reported lost).
 inline constexpr db::Query kRetireCards{
     "cards_retire",
-    "UPDATE cards SET status = 'replaced', status_changed_at = $3::timestamptz"
-    " WHERE tenant_id = $1 AND member_id = $2 AND status IN ('active', 'lost') RETURNING card_no, status"};
+    "WITH c AS (SELECT card_no, status FROM cards WHERE tenant_id = $1 AND member_id = $2"
+    "   AND status IN ('active', 'lost') ORDER BY card_no FOR UPDATE),"
+    " u AS (UPDATE cards SET status = 'replaced', status_changed_at = $3::timestamptz"
+    "   WHERE tenant_id = $1 AND card_no IN (SELECT card_no FROM c WHERE status = 'active'))"
+    " SELECT card_no, CASE status WHEN 'active' THEN 'replaced' ELSE status END FROM c"
+    " ORDER BY status = 'lost' DESC, card_no"};
 inline constexpr db::Query kMemberByCard{"member_ref_by_card",
                                          "SELECT m.id, m.status, m.tier, c.status, (extract(epoch FROM "
                                          "m.tier_since) * 1000000)::bigint FROM cards c"
