@@ -44,11 +44,11 @@ inline constexpr db::Query kTenantsWithDueLots{
 // a redemption holds is waited for and re-read, so points it took are not expired and points it
 // left are. Empties the lots, books one expiry entry per lot and, under a carry-over policy, a new
 // lot with floor(remaining x percent / 100) points expiring at the next boundary (calendar years:
-// a year later; months: n months later, in tenant time) and its carry_over entry; a carried lot
-// never carries over again. Ledger entries are dated $4 (the booking instant). Moves each member's
-// held total once. Only members with $7 <= member_id < $8: workers share the run by member range.
-// Answers the chunk's totals per source partner, then a trailer row (code NULL) with the number of
-// candidate lots walked and the last key.
+// a year later; months: n months later, in tenant time) and its carry_over entry, unless that
+// boundary is also past; a carried lot never carries over again. Ledger entries are dated $4 (the booking
+// instant). Moves each member's held total once. Only members with $7 <= member_id < $8: workers share the
+// run by member range. Answers the chunk's totals per source partner, then a trailer row (code NULL) with the
+// number of candidate lots walked and the last key.
 inline constexpr db::Query kExpireChunk{
     "expire_chunk",
     "WITH pol AS ("
@@ -75,9 +75,9 @@ inline constexpr db::Query kExpireChunk{
     "  FOR UPDATE OF l),"
     " emptied AS ("
     "  UPDATE lots l SET remaining = 0 FROM due WHERE l.tenant_id = $1 AND l.id = due.id RETURNING l.id),"
-    " plan AS ("
+    " plan0 AS ("
     "  SELECT due.*,"
-    "    CASE WHEN due.carried_from IS NULL THEN due.remaining * pol.pct / 100 ELSE 0 END AS carried,"
+    "    CASE WHEN due.carried_from IS NULL THEN due.remaining * pol.pct / 100 ELSE 0 END AS carry_share,"
     "    CASE coalesce(pol.by_point_type -> due.point_type ->> 'kind', pol.expiry_kind)"
     "      WHEN 'never' THEN NULL"
     "      WHEN 'months' THEN ((due.expires_at AT TIME ZONE pol.tz) + make_interval(months =>"
@@ -85,6 +85,11 @@ inline constexpr db::Query kExpireChunk{
     "      ELSE ((due.expires_at AT TIME ZONE pol.tz) + interval '1 year') AT TIME ZONE pol.tz"
     "    END AS carry_expires_at"
     "  FROM due CROSS JOIN pol),"
+    // A carry lot that would itself have expired by $2 (a lot expired more than a period before the
+    // run: a late accrual, a job that did not run) is not made: its points expired with it.
+    " plan AS ("
+    "  SELECT plan0.*, CASE WHEN carry_expires_at IS NULL OR carry_expires_at > $2::timestamptz"
+    "    THEN carry_share ELSE 0 END AS carried FROM plan0),"
     " carried_lots AS ("
     "  INSERT INTO lots (tenant_id, member_id, source_partner_id, point_type, points, remaining, earned_at,"
     "                    expires_at, carried_from)"

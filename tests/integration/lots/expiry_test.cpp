@@ -172,6 +172,31 @@ TEST_F(ExpiryTest, CarryOverMovesAFlooredShareIntoALotExpiringAtTheNextBoundaryO
   ExpectVerified();
 }
 
+TEST_F(ExpiryTest, NoCarryLotIsMadeThatWouldAlreadyHaveExpiredAndASecondRunExpiresNothing) {
+  SetClock("2028-12-31T23:59:00+08:00");
+  auto a = CreateAlliance();
+  PutPolicy(a.admin, {{"expiry", {{"kind", "calendar_years"}, {"n", 1}}}, {"carry_over_percent", 50}});
+  auto m = Enrol(a.agent);
+  // Late: earned in 2026, expired at the end of 2026; a carry lot would have expired at the end of 2027.
+  Points(a.t_key, m.member_id, 400, "2026-06-01T10:00:00+08:00");
+  Points(a.t_key, m.member_id, 300, "2027-06-01T10:00:00+08:00");  // expired at the end of 2027: carried
+  Points(a.t_key, m.member_id, 50, "2028-06-01T10:00:00+08:00");   // live until the end of 2028
+  auto counts = Expire(a.admin);
+  EXPECT_EQ(counts["lots_expired"], 2) << counts;
+  EXPECT_EQ(counts["points_expired"], 700) << counts;
+  EXPECT_EQ(counts["points_carried_over"], 150) << counts;  // 50% of 300; none of the 400
+  EXPECT_EQ(counts["carry_over_lots"], 1) << counts;
+  auto b = Balance(a.agent, m.member_id);
+  EXPECT_EQ(b["available"], 200) << b;
+  EXPECT_EQ(b["expiring"], json::parse(R"([{"expires_at":"2028-12-31T16:00:00Z","points":200}])")) << b;
+  EXPECT_EQ(Entries(a.agent, m.member_id, "carry_over").size(), 1u);
+  // Nothing happened since: the same run again expires nothing.
+  counts = Expire(a.admin);
+  EXPECT_EQ(counts["lots_expired"], 0) << counts;
+  EXPECT_EQ(counts["points_expired"], 0) << counts;
+  ExpectVerified();
+}
+
 TEST_F(ExpiryTest, RedemptionsConsumeEarliestExpiryFirstAcrossYears) {
   SetClock("2026-06-01T12:00:00+08:00");
   auto a = CreateAlliance();
