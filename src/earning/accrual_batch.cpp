@@ -331,10 +331,11 @@ class Batch {
       const auto& who = Who(p.i);
       const auto key = KeyOf(who, p);
       auto& [debt, available] = state_.at(key);
-      p.repaid = std::min(debt, p.points);
+      // A lot already past its expiry (a late event) is never available, so it repays no debt either.
+      const bool expired = p.expires && *p.expires <= now_micros;
+      p.repaid = expired ? 0 : std::min(debt, p.points);
       debt -= p.repaid;
-      // A lot already past its expiry (a late event) adds only the debt it repaid.
-      available += p.expires && *p.expires <= now_micros ? p.repaid : p.points;
+      if (!expired) available += p.points;
       std::tie(p.accrual_id, p.lot_id) = ids_.at(k);
       auto& move = moves[key];
       move.first += p.points;

@@ -312,6 +312,41 @@ TEST_F(ExpiryTest, ALateAccrualWhosePointsHaveExpiredIsAcceptedAsAnExpiredLot) {
   ExpectVerified();
 }
 
+TEST_F(ExpiryTest, ALateAccrualWhosePointsHaveExpiredRepaysNoDebt) {
+  SetClock("2027-02-01T12:00:00+08:00");
+  auto a = CreateAlliance();
+  PutPolicy(a.admin, {{"expiry", {{"kind", "calendar_years"}, {"n", 3}}}});
+  auto m = Enrol(a.agent);
+  // 50 points spent, then the accrual reversed: a debt of 50.
+  auto live = Points(a.t_key, m.member_id, 50, "2027-01-20T10:00:00+08:00");
+  ASSERT_EQ(
+      http()
+          .Post(
+              "/v1/adjustments",
+              {{"request_id", Unique("adj-")}, {"member_id", m.member_id}, {"points", -50}, {"reason", "x"}},
+              a.agent)
+          .status,
+      201);
+  auto reversal =
+      http().Post("/v1/accruals/" + live["event_id"].get<std::string>() + "/reversals",
+                  {{"reversal_id", Unique("rev-")}, {"points", 50}, {"reason", "billing error"}}, a.t_key);
+  ASSERT_EQ(reversal.status, 201) << reversal;
+  ASSERT_EQ(reversal.json["debt"], 50) << reversal;
+  // Points that expired before they arrived are never available, so they repay nothing.
+  auto late = Points(a.t_key, m.member_id, 40, "2023-05-01T10:00:00+08:00");
+  EXPECT_EQ(late["balance"], -50) << late;
+  auto b = Balance(a.agent, m.member_id);
+  EXPECT_EQ(b["debt"], 50) << b;
+  EXPECT_EQ(b["available"], -50) << b;
+  // A live accrual repays it.
+  Points(a.t_key, m.member_id, 60, "2027-01-25T10:00:00+08:00");
+  b = Balance(a.agent, m.member_id);
+  EXPECT_EQ(b["debt"], 0) << b;
+  EXPECT_EQ(b["available"], 10) << b;
+  EXPECT_EQ(Expire(a.admin)["points_expired"], 40);
+  ExpectVerified();
+}
+
 TEST_F(ExpiryTest, TheSchedulerExpiresDueLotsAndCatchesUpAMissedBoundary) {
   SetClock("2025-03-01T12:00:00+08:00");
   auto a = CreateAlliance();
