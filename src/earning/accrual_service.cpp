@@ -1,5 +1,7 @@
 #include "unipoints/earning/accrual_service.hpp"
 
+#include <limits>
+
 #include "earning_store.hpp"
 #include "unipoints/core/card_number.hpp"
 #include "unipoints/core/error.hpp"
@@ -73,9 +75,14 @@ json PutRules(db::Tx& tx, std::int64_t tenant_id, std::int64_t partner_id, const
   return out;
 }
 
-json ListRules(db::Tx& tx, std::int64_t tenant_id, std::int64_t partner_id, const std::string& partner_code) {
+json ListRules(db::Tx& tx, std::int64_t tenant_id, std::int64_t partner_id, const std::string& partner_code,
+               const core::PageRequest& page) {
   json items = json::array();
-  for (const auto& r : tx.Exec(store::kListVersions, tenant_id, partner_id)) {
+  // Versions are ints: a cursor beyond them starts at the newest.
+  std::optional<std::int64_t> before = page.after;
+  if (before && *before > std::numeric_limits<int>::max()) before.reset();
+  for (const auto& r : tx.Exec(store::kListVersions, tenant_id, partner_id,
+                               db::Nullable(db::OptNumber(before)), page.limit + 1)) {
     json v = json::parse(r[2].as<std::string>());
     v["version"] = r[0].as<int>();
     v["effective_from"] = core::FormatRfc3339(core::FromUnixMicros(r[1].as<std::int64_t>()));
@@ -83,7 +90,7 @@ json ListRules(db::Tx& tx, std::int64_t tenant_id, std::int64_t partner_id, cons
     v["partner"] = partner_code;
     items.push_back(std::move(v));
   }
-  return {{"items", items}, {"next", nullptr}};
+  return core::PageOf(std::move(items), page.limit, "version");
 }
 
 }  // namespace unipoints::earning

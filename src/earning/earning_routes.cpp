@@ -63,17 +63,19 @@ void RegisterEarningRoutes(http::Router& router, db::Database& db, const config:
                co_return http::JsonResponse(status::created, out);
              });
 
-  router.Add(verb::get, "/v1/partners/{code}/earning-rules", {Role::kAdmin, Role::kPartner},
-             "A partner's earning-rule versions, newest first",
-             [&db](http::Request& req) -> asio::awaitable<http::Response> {
-               const auto& who = req.who();
-               auto code = req.Param("code");
-               auto out = co_await db.Run([&](db::Tx& tx) {
-                 auto partner = PathPartner(tx, who, code);
-                 return ListRules(tx, who.tenant_id, partner.id, partner.code);
-               });
-               co_return http::JsonResponse(status::ok, out);
-             });
+  router.Add(
+      verb::get, "/v1/partners/{code}/earning-rules", {Role::kAdmin, Role::kPartner},
+      "A partner's earning-rule versions, newest first (paged; the cursor is a version)",
+      [&db, &config](http::Request& req) -> asio::awaitable<http::Response> {
+        const auto& who = req.who();
+        auto code = req.Param("code");
+        const core::PageRequest page{http::ListCursor(req), http::ListLimit(req, config.max_list_limit)};
+        auto out = co_await db.Run([&](db::Tx& tx) {
+          auto partner = PathPartner(tx, who, code);
+          return ListRules(tx, who.tenant_id, partner.id, partner.code, page);
+        });
+        co_return http::JsonResponse(status::ok, out);
+      });
 
   router.Add(
       verb::post, "/v1/accruals", {Role::kPartner},

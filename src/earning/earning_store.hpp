@@ -17,6 +17,7 @@ inline constexpr db::Query kListVersions{
     "earning_versions",
     "SELECT version, (extract(epoch FROM effective_from) * 1000000)::bigint, body::text,"
     " (extract(epoch FROM created_at) * 1000000)::bigint"
-    " FROM earning_rule_versions WHERE tenant_id = $1 AND partner_id = $2 ORDER BY version DESC LIMIT 100"};
+    " FROM earning_rule_versions WHERE tenant_id = $1 AND partner_id = $2"
+    " AND ($3::int IS NULL OR version < $3::int) ORDER BY version DESC LIMIT $4"};
 
 }  // namespace unipoints::earning::store

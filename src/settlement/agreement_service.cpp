@@ -70,11 +70,12 @@ json PutAgreement(db::Tx& tx, const tenancy::Principal& who, const AgreementInpu
           {"effective_from", core::FormatRfc3339(from)}};
 }
 
-json ListAgreements(db::Tx& tx, const tenancy::Principal& who) {
+json ListAgreements(db::Tx& tx, const tenancy::Principal& who, const core::PageRequest& page) {
   std::optional<std::string> partner =
       who.partner_id ? std::optional(std::to_string(*who.partner_id)) : std::nullopt;
   json items = json::array();
-  for (const auto& r : tx.Exec(store::kListAgreements, who.tenant_id, db::Nullable(partner))) {
+  for (const auto& r : tx.Exec(store::kListAgreements, who.tenant_id, db::Nullable(partner),
+                               db::Nullable(db::OptNumber(page.after)), page.limit + 1)) {
     items.push_back({{"id", r[0].as<std::int64_t>()},
                      {"payer", r[1].as<std::string>()},
                      {"payee", r[2].as<std::string>()},
@@ -83,7 +84,7 @@ json ListAgreements(db::Tx& tx, const tenancy::Principal& who) {
                      {"effective_from", core::FormatRfc3339(core::FromUnixMicros(r[5].as<std::int64_t>()))},
                      {"created_at", core::FormatRfc3339(core::FromUnixMicros(r[6].as<std::int64_t>()))}});
   }
-  return {{"items", items}, {"next", nullptr}};
+  return core::PageOf(std::move(items), page.limit, "id");
 }
 
 std::optional<core::Decimal6> PriceInForce(db::Tx& tx, std::int64_t tenant_id, std::int64_t payer_id,

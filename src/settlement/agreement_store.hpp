@@ -21,7 +21,14 @@ inline constexpr db::Query kListAgreements{
     " JOIN partners f ON f.tenant_id = a.tenant_id AND f.id = a.payee_partner_id"
     " WHERE a.tenant_id = $1 AND ($2::bigint IS NULL OR a.payer_partner_id = $2::bigint OR"
     " a.payee_partner_id = $2::bigint)"
-    " ORDER BY s.code, f.code, a.effective_from"};
+    // $3: the id of the previous page's last agreement (the order is by pair codes and start).
+    " AND ($3::bigint IS NULL OR (s.code, f.code, a.effective_from) > (SELECT s2.code, f2.code, "
+    "a2.effective_from"
+    "   FROM settlement_agreements a2 JOIN partners s2 ON s2.tenant_id = a2.tenant_id AND s2.id = "
+    "a2.payer_partner_id"
+    "   JOIN partners f2 ON f2.tenant_id = a2.tenant_id AND f2.id = a2.payee_partner_id"
+    "   WHERE a2.tenant_id = $1 AND a2.id = $3::bigint))"
+    " ORDER BY s.code, f.code, a.effective_from LIMIT $4"};
 // Agreement versions and finalization of a tenant's runs exclude each other (run_store's
 // kLockAgreementsShared): a version may not take effect inside a period that is final.
 inline constexpr db::Query kLockAgreementsExclusive{

@@ -68,13 +68,15 @@ void RegisterSettlementRoutes(http::Router& router, db::Database& db, const conf
                co_return http::JsonResponse(status::created, out);
              });
 
-  router.Add(verb::get, "/v1/settlement-agreements", {Role::kAdmin, Role::kFinance, Role::kPartner},
-             "Settlement agreements (a partner key sees those it is party to)",
-             [&db](http::Request& req) -> asio::awaitable<http::Response> {
-               const auto who = req.who();
-               auto out = co_await db.Run([&](db::Tx& tx) { return ListAgreements(tx, who); });
-               co_return http::JsonResponse(status::ok, out);
-             });
+  router.Add(
+      verb::get, "/v1/settlement-agreements", {Role::kAdmin, Role::kFinance, Role::kPartner},
+      "Settlement agreements (a partner key sees those it is party to)",
+      [&db, &config](http::Request& req) -> asio::awaitable<http::Response> {
+        const auto who = req.who();
+        const core::PageRequest page{http::ListCursor(req), http::ListLimit(req, config.max_list_limit)};
+        auto out = co_await db.Run([&](db::Tx& tx) { return ListAgreements(tx, who, page); });
+        co_return http::JsonResponse(status::ok, out);
+      });
 
   const std::vector<Role> kFinance{Role::kFinance, Role::kAdmin};
 

@@ -4,6 +4,7 @@
 
 #include "unipoints/core/crypto.hpp"
 #include "unipoints/core/error.hpp"
+#include "unipoints/core/page.hpp"
 #include "unipoints/http/fields.hpp"
 #include "unipoints/tenancy/rate_limiter.hpp"
 #include "unipoints/tenancy/tenancy_service.hpp"
@@ -126,13 +127,16 @@ void RegisterTenancyRoutes(http::Router& router, db::Database& db, const config:
                co_return http::JsonResponse(status::created, ToJson(p));
              });
 
-  router.Add(verb::get, "/v1/partners", kAnyRole, "List the tenant's partners",
-             [&db](http::Request& req) -> asio::awaitable<http::Response> {
+  router.Add(verb::get, "/v1/partners", kAnyRole, "List the tenant's partners (in code order, paged)",
+             [&db, &config](http::Request& req) -> asio::awaitable<http::Response> {
                auto tenant = req.who().tenant_id;
-               auto list = co_await db.Run([tenant](db::Tx& tx) { return ListPartners(tx, tenant); });
+               const int limit = http::ListLimit(req, config.max_list_limit);
+               const auto after = http::ListCursor(req);
+               auto list = co_await db.Run(
+                   [tenant, after, limit](db::Tx& tx) { return ListPartners(tx, tenant, after, limit + 1); });
                json items = json::array();
                for (const auto& p : list) items.push_back(ToJson(p));
-               co_return http::JsonResponse(status::ok, {{"items", items}, {"next", nullptr}});
+               co_return http::JsonResponse(status::ok, core::PageOf(std::move(items), limit, "id"));
              });
 
   router.Add(verb::get, "/v1/partners/{code}", kAnyRole, "One partner",
@@ -170,11 +174,14 @@ void RegisterTenancyRoutes(http::Router& router, db::Database& db, const config:
                co_return http::JsonResponse(status::created, out);
              });
 
-  router.Add(verb::get, "/v1/keys", kAdmin, "List API keys (never the secrets)",
-             [&db](http::Request& req) -> asio::awaitable<http::Response> {
+  router.Add(verb::get, "/v1/keys", kAdmin, "List API keys (never the secrets; in id order, paged)",
+             [&db, &config](http::Request& req) -> asio::awaitable<http::Response> {
                auto tenant = req.who().tenant_id;
-               auto keys = co_await db.Run([tenant](db::Tx& tx) { return ListKeys(tx, tenant); });
-               co_return http::JsonResponse(status::ok, {{"items", keys}, {"next", nullptr}});
+               const int limit = http::ListLimit(req, config.max_list_limit);
+               const auto after = http::ListCursor(req);
+               auto keys = co_await db.Run(
+                   [tenant, after, limit](db::Tx& tx) { return ListKeys(tx, tenant, after, limit + 1); });
+               co_return http::JsonResponse(status::ok, core::PageOf(json(std::move(keys)), limit, "id"));
              });
 
   router.Add(verb::patch, "/v1/keys/{id}", kAdmin, "Set or lift a key's rate limit",
@@ -191,7 +198,7 @@ void RegisterTenancyRoutes(http::Router& router, db::Database& db, const config:
                auto id = http::IdParam(req, "id");
                auto key = co_await db.Run([&](db::Tx& tx) {
                  SetKeyRateLimit(tx, tenant, id, rate_limit);
-                 for (auto& k : ListKeys(tx, tenant)) {
+                 for (auto& k : ListKeys(tx, tenant, id - 1, 1)) {
                    if (k["id"] == id) return k;
                  }
                  throw std::runtime_error("a key vanished while its limit was set");

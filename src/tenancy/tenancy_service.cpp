@@ -126,9 +126,13 @@ Partner CreatePartner(db::Tx& tx, std::int64_t tenant_id, const std::string& cod
   return PartnerFromRow(r[0]);
 }
 
-std::vector<Partner> ListPartners(db::Tx& tx, std::int64_t tenant_id) {
+std::vector<Partner> ListPartners(db::Tx& tx, std::int64_t tenant_id, std::optional<std::int64_t> after,
+                                  int limit) {
   std::vector<Partner> out;
-  for (const auto& row : tx.Exec(store::kListPartners, tenant_id)) out.push_back(PartnerFromRow(row));
+  for (const auto& row :
+       tx.Exec(store::kListPartners, tenant_id, db::Nullable(db::OptNumber(after)), limit)) {
+    out.push_back(PartnerFromRow(row));
+  }
   return out;
 }
 
@@ -178,9 +182,9 @@ json ToJson(const std::optional<RateLimit>& rate_limit) {
   return {{"per_second", rate_limit->per_second}, {"burst", rate_limit->burst}};
 }
 
-std::vector<json> ListKeys(db::Tx& tx, std::int64_t tenant_id) {
+std::vector<json> ListKeys(db::Tx& tx, std::int64_t tenant_id, std::optional<std::int64_t> after, int limit) {
   std::vector<json> out;
-  for (const auto& r : tx.Exec(store::kListKeys, tenant_id)) {
+  for (const auto& r : tx.Exec(store::kListKeys, tenant_id, db::Nullable(db::OptNumber(after)), limit)) {
     json k = {{"id", r[0].as<std::int64_t>()},
               {"role", r[1].as<std::string>()},
               {"label", r[3].as<std::string>()},

@@ -34,7 +34,9 @@ inline constexpr db::Query kInsertPartner{
 inline constexpr db::Query kListPartners{"partner_list",
                                          "SELECT id, code, name, kind, status, to_char(created_at AT TIME "
                                          "ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-                                         " FROM partners WHERE tenant_id = $1 ORDER BY code"};
+                                         " FROM partners WHERE tenant_id = $1 AND ($2::bigint IS NULL OR"
+                                         " code > (SELECT c.code FROM partners c WHERE c.tenant_id = $1"
+                                         " AND c.id = $2::bigint)) ORDER BY code LIMIT $3"};
 inline constexpr db::Query kGetPartner{"partner_get",
                                        "SELECT id, code, name, kind, status, to_char(created_at AT TIME ZONE "
                                        "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -59,7 +61,7 @@ inline constexpr db::Query kListKeys{
     " to_char(k.revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), k.rate_per_second, "
     "k.rate_burst"
     " FROM api_keys k LEFT JOIN partners p ON p.tenant_id = k.tenant_id AND p.id = k.partner_id"
-    " WHERE k.tenant_id = $1 ORDER BY k.id"};
+    " WHERE k.tenant_id = $1 AND ($2::bigint IS NULL OR k.id > $2::bigint) ORDER BY k.id LIMIT $3"};
 inline constexpr db::Query kAuthenticate{
     "key_authenticate",
     "SELECT k.id, k.role, k.partner_id, coalesce(p.code, ''), t.time_zone, t.currency, t.minor_units,"

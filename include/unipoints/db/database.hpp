@@ -71,6 +71,10 @@ class Tx {
 
 // A value that may be SQL NULL, for exec_prepared (libpqxx 6.4 binds a null char pointer as NULL).
 inline const char* Nullable(const std::optional<std::string>& v) { return v ? v->c_str() : nullptr; }
+// An optional number as a parameter's text (for Nullable).
+inline std::optional<std::string> OptNumber(std::optional<std::int64_t> v) {
+  return v ? std::optional(std::to_string(*v)) : std::nullopt;
+}
 
 // A PostgreSQL session-level advisory lock, held on a connection of its own (outside the pool)
 // until destroyed. Jobs that span many transactions hold one so that a second process skips or waits;

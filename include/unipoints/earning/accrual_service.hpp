@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "unipoints/core/page.hpp"
 #include "unipoints/core/time.hpp"
 #include "unipoints/db/database.hpp"
 #include "unipoints/earning/rules.hpp"
@@ -62,7 +63,8 @@ class RuleCache {
 nlohmann::json PutRules(db::Tx& tx, std::int64_t tenant_id, std::int64_t partner_id,
                         const std::string& partner_code, std::optional<core::Instant> effective_from,
                         const RuleSet& rules, core::Instant now);
+// {items, next}: a page of the partner's rule versions, newest first (`after`: a version number).
 nlohmann::json ListRules(db::Tx& tx, std::int64_t tenant_id, std::int64_t partner_id,
-                         const std::string& partner_code);
+                         const std::string& partner_code, const core::PageRequest& page = {});
 
 }  // namespace unipoints::earning

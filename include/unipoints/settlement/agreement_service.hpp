@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "unipoints/core/decimal.hpp"
+#include "unipoints/core/page.hpp"
 #include "unipoints/core/time.hpp"
 #include "unipoints/db/database.hpp"
 #include "unipoints/http/fields.hpp"
@@ -27,7 +28,8 @@ AgreementInput ParseAgreement(const nlohmann::json& body, http::Fields& f);
 nlohmann::json PutAgreement(db::Tx& tx, const tenancy::Principal& who, const AgreementInput& in,
                             core::Instant now);
 // Every version, by pair and date; a partner key sees the agreements it is party to.
-nlohmann::json ListAgreements(db::Tx& tx, const tenancy::Principal& who);
+// {items, next}: a page of the agreements `who` may see, by pair and start.
+nlohmann::json ListAgreements(db::Tx& tx, const tenancy::Principal& who, const core::PageRequest& page = {});
 
 // The price in force for payer → payee at `at`, or nullopt.
 std::optional<core::Decimal6> PriceInForce(db::Tx& tx, std::int64_t tenant_id, std::int64_t payer_id,

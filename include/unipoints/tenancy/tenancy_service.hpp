@@ -42,7 +42,9 @@ std::optional<Tenant> FindTenantByCode(db::Tx& tx, const std::string& code);
 
 Partner CreatePartner(db::Tx& tx, std::int64_t tenant_id, const std::string& code, const std::string& name,
                       const std::string& kind);
-std::vector<Partner> ListPartners(db::Tx& tx, std::int64_t tenant_id);
+// Partners in code order, at most `limit` after the one whose id is `after`.
+std::vector<Partner> ListPartners(db::Tx& tx, std::int64_t tenant_id, std::optional<std::int64_t> after,
+                                  int limit);
 // 404 when unknown, or 422 unknown_partner with `field` when `field` is given.
 Partner GetPartner(db::Tx& tx, std::int64_t tenant_id, const std::string& code, const char* field = nullptr);
 
@@ -52,7 +54,9 @@ void RevokeKey(db::Tx& tx, std::int64_t tenant_id, std::int64_t key_id);
 // Sets or (nullopt) lifts a live key's rate limit; every server process forgets its cached keys.
 void SetKeyRateLimit(db::Tx& tx, std::int64_t tenant_id, std::int64_t key_id,
                      const std::optional<RateLimit>& rate_limit);
-std::vector<nlohmann::json> ListKeys(db::Tx& tx, std::int64_t tenant_id);
+// Keys in id order, at most `limit` with ids above `after`.
+std::vector<nlohmann::json> ListKeys(db::Tx& tx, std::int64_t tenant_id, std::optional<std::int64_t> after,
+                                     int limit);
 // null, or {"per_second", "burst"}.
 nlohmann::json ToJson(const std::optional<RateLimit>& rate_limit);
 
