@@ -34,6 +34,15 @@ std::string Quote(std::string_view field) {
   return out;
 }
 
+// The field as a partner would write it: bare unless reading it back needs quotes (empty, a
+// separator, a quote or a line break in it, or spaces at an end, which an unquoted field loses).
+std::string QuoteIfNeeded(std::string_view field) {
+  const bool needs = field.empty() || field.find_first_of(",\"\r\n") != std::string_view::npos ||
+                     field.front() == ' ' || field.front() == '\t' || field.back() == ' ' ||
+                     field.back() == '\t';
+  return needs ? Quote(field) : std::string(field);
+}
+
 // An integer column's text as a JSON integer when it is one; else as text, for the event's
 // validation to name.
 json IntegerOrText(const std::string& text) {
@@ -107,7 +116,7 @@ struct FeedParser::Impl {
     std::string text;
     for (std::size_t i = 0; i < fields.size(); ++i) {
       if (i > 0) text += ',';
-      if (fields[i]) text += Quote(*fields[i]);
+      if (fields[i]) text += QuoteIfNeeded(*fields[i]);
     }
     return text;
   }

@@ -23,7 +23,8 @@ struct FeedRecord {
   std::int64_t line = 0;  // 1-based number among the data records (the CSV header is not one)
   nlohmann::json event;   // the event object when the record could be read
   std::string error;      // why it could not (empty when it could)
-  std::string text;       // the record as a CSV or JSON line (for the rejects file and the feed's digest)
+  std::string text;       // the record as sent (a CSV record with quotes only where needed, or the JSON
+                          // line), for the rejects file and the feed's digest
 };
 
 // One CSV record of `fields` (each quoted, RFC 4180), ending in CRLF.

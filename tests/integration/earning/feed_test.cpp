@@ -148,6 +148,10 @@ TEST_F(FeedTest, CsvFeedAppliesGoodLinesAndListsRejectsWithReasons) {
   const auto& csv = rejects.body;
   EXPECT_EQ(csv.rfind("\"line\",\"event_id\",\"code\",\"reason\",\"record\"\r\n", 0), 0u) << csv;
   EXPECT_NE(csv.find("\"122\",\"" + p + "-x1\",\"unknown_card\""), std::string::npos) << csv;
+  // The record is the line as sent (quoted once more as the rejects file's last field).
+  EXPECT_NE(csv.find(",\"" + p + "-x2," + m1.card_no + ",retail,abc,2026-06-01T10:00:00+08:00\"\r\n"),
+            std::string::npos)
+      << csv;
   EXPECT_NE(csv.find("\"123\",\"" + p + "-x2\",\"validation_failed\",\"amount_minor:"), std::string::npos)
       << csv;
   EXPECT_NE(csv.find("\"124\",\"\",\"unreadable\",\"line 124 has 2 fields"), std::string::npos) << csv;

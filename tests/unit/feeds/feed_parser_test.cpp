@@ -66,6 +66,12 @@ TEST(FeedParserTest, CsvRecordsBecomeEventsWhateverThePieceSize) {
     EXPECT_NE(records[3].error.find("has 2 fields"), std::string::npos) << records[3].error;
     EXPECT_EQ(records[4].event["category"], "multi\nline");
     EXPECT_EQ(records[4].event["amount_minor"], 7);
+    // Each record's text is the line as sent, quoted only where reading it back needs quotes.
+    EXPECT_EQ(records[0].text, "e1,8800000000000001,retail,1050,2026-06-01T10:00:00+08:00");
+    EXPECT_EQ(records[1].text, "\"e,2\",8800000000000001,\"say \"\"hi\"\"\",abc,2026-06-01T10:00:00+08:00");
+    EXPECT_EQ(records[2].text, "e3,,retail,,2026-06-01T10:00:00+08:00");
+    EXPECT_EQ(records[3].text, "e4,only-two");
+    EXPECT_EQ(records[4].text, "e5,8800000000000001,\"multi\nline\",7,2026-06-01T10:00:00+08:00");
   }
 }
 
