@@ -393,7 +393,18 @@ std::pair<db::StoredAnswer, bool> Redeem(db::Tx& tx, const db::IdempotencyKey& k
     if (a.expires_at != b.expires_at) return a.expires_at && (!b.expires_at || *a.expires_at < *b.expires_at);
     return a.id < b.id;
   });
-  const auto spendable = Tally(live, debt);
+  // A point pays for the reward only if its source settles with the fulfiller: the fulfiller's own,
+  // or a source with an agreement in force towards it (a cross-redemption is never unpriced).
+  std::vector<lots::LiveLot> usable;
+  std::set<std::int64_t> blocked;  // sources the member holds points of that cannot pay here
+  for (const auto& lot : live) {
+    if (lot.source_partner_id == reward.partner_id || payers.contains(lot.source_partner_id)) {
+      usable.push_back(lot);
+    } else if (lot.remaining > 0) {
+      blocked.insert(lot.source_partner_id);
+    }
+  }
+  const auto spendable = Tally(usable, debt);
 
   // The option: the one named, or the first the member can pay.
   std::optional<std::size_t> option;
@@ -409,6 +420,22 @@ std::pair<db::StoredAnswer, bool> Redeem(db::Tx& tx, const db::IdempotencyKey& k
   }
   const auto needs = Needs(reward.price, option, r.quantity, ids);
   const auto shortfall = Shortfall(needs, spendable);
+  if (!shortfall.empty() && !blocked.empty() && Shortfall(needs, Tally(live, debt)).empty()) {
+    // Enough points, but some of their sources have no agreement with the fulfiller.
+    json payers_missing = json::array();
+    std::set<std::int64_t> named;
+    for (const auto& lot : live) {
+      if (blocked.contains(lot.source_partner_id) && named.insert(lot.source_partner_id).second) {
+        payers_missing.push_back(lot.source_code);
+      }
+    }
+    const auto first = payers_missing.at(0).get<std::string>();
+    throw DomainError(ErrorCode::kNoSettlementAgreement,
+                      "No settlement agreement " + first + " -> " + reward.partner +
+                          " is in force: points of " + first + " cannot pay for this reward",
+                      {{"reward", "no settlement agreement " + first + " -> " + reward.partner}},
+                      {{"payer", first}, {"payee", reward.partner}, {"payers", payers_missing}});
+  }
   if (!shortfall.empty()) {
     json ext = {{"shortfall", CodesOf(shortfall, ids)}, {"needed", CodesOf(needs, ids)}};
     if (option) ext["option"] = *option;
@@ -420,19 +447,9 @@ std::pair<db::StoredAnswer, bool> Redeem(db::Tx& tx, const db::IdempotencyKey& k
   std::vector<lots::Piece> pieces;
   std::int64_t total = 0;
   for (const auto& [src, need] : needs) {
-    auto taken = lots::PlanTake(live, src == -1 ? std::nullopt : std::optional(src), need);
+    auto taken = lots::PlanTake(usable, src == -1 ? std::nullopt : std::optional(src), need);
     pieces.insert(pieces.end(), taken.begin(), taken.end());
     total += need;
-  }
-  // A cross-redemption is never silently unpriced: every source other than the fulfiller needs
-  // an agreement in force now.
-  for (const auto& piece : pieces) {
-    if (piece.source_partner_id == reward.partner_id || payers.contains(piece.source_partner_id)) continue;
-    throw DomainError(ErrorCode::kNoSettlementAgreement,
-                      "No settlement agreement " + piece.source_code + " -> " + reward.partner +
-                          " is in force: points of " + piece.source_code + " cannot pay for this reward",
-                      {{"reward", "no settlement agreement " + piece.source_code + " -> " + reward.partner}},
-                      {{"payer", piece.source_code}, {"payee", reward.partner}});
   }
 
   // 3. One write of everything, the answer stored with it.

@@ -61,6 +61,54 @@ TEST_F(AgreementTest, BadAgreementsAreRefusedNamingTheField) {
   EXPECT_EQ(http().Get("/v1/settlement-agreements", a.admin).json["items"].size(), 0u);
 }
 
+TEST_F(AgreementTest, PointsOfASourceWithoutAgreementAreSkippedWhenOthersCanPay) {
+  auto a = CreateAlliance(false);
+  ASSERT_EQ(http().Put("/v1/policy", {{"expiry", {{"kind", "calendar_years"}, {"n", 3}}}}, a.admin).status,
+            200);
+  auto member = Enrol(a.agent);
+  auto earn = [&](const std::string& key, std::int64_t points, const std::string& at) {
+    auto r = http().Post("/v1/accruals",
+                         {{"event_id", NewEventId()},
+                          {"member_id", member.member_id},
+                          {"points", points},
+                          {"point_type", "bonus"},
+                          {"occurred_at", at}},
+                         key);
+    ASSERT_EQ(r.status, 201) << r;
+  };
+  earn(a.t_key, 70, "2025-06-01T10:00:00+08:00");   // expires first, but T has no agreement with R
+  earn(a.r_key, 100, "2026-06-01T10:00:00+08:00");  // R's own points
+  ASSERT_EQ(
+      http()
+          .Post("/v1/rewards",
+                {{"code", "BAG"}, {"partner", "R"}, {"name", "bag"}, {"price", {{"points", 80}}}}, a.admin)
+          .status,
+      201);
+  auto paid =
+      http().Post("/v1/redemptions",
+                  {{"request_id", "own-1"}, {"member_id", member.member_id}, {"reward", "BAG"}}, a.r_key);
+  ASSERT_EQ(paid.status, 201) << paid;
+  EXPECT_EQ(paid.json["points_by_source"], (json{{"R", 80}})) << paid;
+  // Now only 20 of R's own are left: T's 70 would make up the rest, but nothing prices them.
+  auto refused =
+      http().Post("/v1/redemptions",
+                  {{"request_id", "own-2"}, {"member_id", member.member_id}, {"reward", "BAG"}}, a.r_key);
+  EXPECT_TRUE(IsProblem(refused, 422, "no_settlement_agreement", "reward")) << refused;
+  EXPECT_EQ(refused.json["payer"], "T") << refused;
+  EXPECT_EQ(Balance(a.agent, member.member_id)["by_source"], (json{{"R", 20}, {"T", 70}}));
+  // More than the member holds at all is a plain shortfall.
+  ASSERT_EQ(
+      http()
+          .Post("/v1/rewards",
+                {{"code", "TV"}, {"partner", "R"}, {"name", "tv"}, {"price", {{"points", 1000}}}}, a.admin)
+          .status,
+      201);
+  EXPECT_TRUE(IsProblem(
+      http().Post("/v1/redemptions",
+                  {{"request_id", "own-3"}, {"member_id", member.member_id}, {"reward", "TV"}}, a.r_key),
+      422, "insufficient_points"));
+}
+
 TEST_F(AgreementTest, CrossRedemptionWithoutAgreementIsRefusedAndChangesNothing) {
   auto a = CreateAlliance(false);
   auto member = Enrol(a.agent);
