@@ -126,8 +126,9 @@ json RequestAdjustment(db::Tx& tx, const tenancy::Principal& who, const Adjustme
     if (!*issuing) {
       throw DomainError(ErrorCode::kSourceRequired,
                         "Member " + std::to_string(in.member_id) +
-                            " has no issuing partner: name the partner the credited points come from",
-                        {{"source", "required: the member has no issuing partner"}});
+                            " has no issuing partner nor points earned yet: name the partner the credited"
+                            " points come from",
+                        {{"source", "required: the member has no issuing partner nor earned points"}});
     }
     source = *issuing;
   }

@@ -5,12 +5,17 @@
 
 namespace unipoints::spending::store {
 
-// Locks the member whatever its status (an agent may correct a suspended account); returns its
-// issuing partner (id, code), the default source of a credit.
+// Locks the member whatever its status (an agent may correct a suspended account); returns the
+// default source of a credit (id, code): its issuing partner; else the partner it last earned
+// from; else the tenant's partner if it has only one; else none.
 inline constexpr db::Query kAdjustmentLockMember{
     "adjustment_lock_member",
-    "SELECT m.issuing_partner_id, p.code FROM members m"
-    " LEFT JOIN partners p ON p.tenant_id = m.tenant_id AND p.id = m.issuing_partner_id"
+    "SELECT s.id, p.code FROM members m"
+    " CROSS JOIN LATERAL (SELECT coalesce(m.issuing_partner_id,"
+    "   (SELECT e.source_partner_id FROM ledger_entries e WHERE e.tenant_id = m.tenant_id"
+    "     AND e.member_id = m.id AND e.kind = 'accrual' ORDER BY e.seq DESC LIMIT 1),"
+    "   (SELECT min(o.id) FROM partners o WHERE o.tenant_id = m.tenant_id HAVING count(*) = 1)) AS id) s"
+    " LEFT JOIN partners p ON p.tenant_id = m.tenant_id AND p.id = s.id"
     " WHERE m.tenant_id = $1 AND m.id = $2 FOR UPDATE OF m"};
 // $8 status; an adjustment recorded as applied is applied at once ($10).
 inline constexpr db::Query kInsertAdjustment{

@@ -64,6 +64,28 @@ TEST_F(AdjustmentTest, CreditDefaultsToTheIssuingPartnerElseNeedsASource) {
       http().Post("/v1/adjustments", Body(Unique("adj-"), no_issuer.member_id, 20, "NOPE"), a.agent), 422,
       "unknown_partner", "source"));
   EXPECT_EQ(Balance(a.agent, no_issuer.member_id)["available"], 0);
+  // Once the member has earned, a credit without source comes from the partner it last earned from.
+  ASSERT_EQ(http()
+                .Post("/v1/accruals", AmountEvent(NewEventId(), no_issuer.card_no, "retail", 1000), a.r_key)
+                .status,
+            201);
+  ASSERT_EQ(http()
+                .Post("/v1/accruals", AmountEvent(NewEventId(), no_issuer.card_no, "voice", 1000), a.t_key)
+                .status,
+            201);
+  auto after = http().Post("/v1/adjustments", Body(Unique("adj-"), no_issuer.member_id, 20), a.agent);
+  ASSERT_EQ(after.status, 201) << after;
+  EXPECT_EQ(after.json["source"], "T") << after;
+}
+
+TEST_F(AdjustmentTest, CreditInATenantOfOnePartnerComesFromIt) {
+  auto t = CreateTenant("单一伙伴联盟");
+  CreatePartner(t.admin_key, "S", "独家", "retail");
+  const auto agent = CreateKey(t.admin_key, "agent");
+  auto m = Enrol(agent);
+  auto r = http().Post("/v1/adjustments", Body(Unique("adj-"), m.member_id, 20), agent);
+  ASSERT_EQ(r.status, 201) << r;
+  EXPECT_EQ(r.json["source"], "S") << r;
 }
 
 TEST_F(AdjustmentTest, DebitTakesEarliestExpiryFirstAndKeepsLifetime) {
