@@ -31,7 +31,9 @@ AgreementInput ParseAgreement(const json& body, http::Fields& f) {
       in.price_per_point = *parsed;
     }
   }
-  in.cycle = f.OptEnum("cycle", {"monthly", "bimonthly", "quarterly", "yearly"}).value_or("monthly");
+  in.cycle =
+      f.OptEnum("cycle", {"monthly", "bimonthly", "bi-monthly", "quarterly", "yearly"}).value_or("monthly");
+  if (in.cycle == "bi-monthly") in.cycle = "bimonthly";  // DOMAIN.md's spelling, stored as the API's
   in.effective_from = f.OptTime("effective_from");
   (void)body;
   return in;

@@ -42,6 +42,15 @@ TEST_F(AgreementTest, VersionsAreListedAndNeverEdited) {
   EXPECT_EQ(http().Get("/v1/settlement-agreements", a.agent).status, 403);
 }
 
+TEST_F(AgreementTest, BiMonthlyIsReadAsBimonthly) {
+  auto a = CreateAlliance(false);
+  auto r = http().Put("/v1/settlement-agreements",
+                      {{"payer", "T"}, {"payee", "R"}, {"price_per_point", "0.01"}, {"cycle", "bi-monthly"}},
+                      a.admin);
+  ASSERT_EQ(r.status, 201) << r;
+  EXPECT_EQ(r.json["cycle"], "bimonthly") << r;
+}
+
 TEST_F(AgreementTest, BadAgreementsAreRefusedNamingTheField) {
   auto a = CreateAlliance(false);
   EXPECT_TRUE(IsProblem(http().Put("/v1/settlement-agreements", Agreement("T", "R", 0.01), a.admin), 400, "",
