@@ -15,6 +15,7 @@
 #include "unipoints/core/error.hpp"
 #include "unipoints/earning/accrual_batch.hpp"
 #include "unipoints/http/fields.hpp"
+#include "unipoints/http/problem.hpp"
 
 namespace unipoints::feeds {
 namespace {
@@ -306,32 +307,76 @@ class FeedRun {
 
   boost::asio::awaitable<void> Write(std::shared_ptr<Chunk> chunk, std::int64_t chunk_no, int part,
                                      std::string digest) {
+    std::vector<const earning::AccrualItem*> items;
+    for (const auto& item : chunk->items) items.push_back(&item);
+    bool one_by_one = false;
+    try {
+      co_await db_.Run([&](db::Tx& tx) {
+        Record(tx, *chunk, chunk_no, part, digest, earning::ApplyAccruals(tx, items, rules_, clock_.Now()));
+      });
+    } catch (const DomainError&) {
+      throw;  // the database is unavailable
+    } catch (const pqxx::in_doubt_error&) {
+      throw;
+    } catch (const std::exception& e) {
+      if (items.empty()) throw;
+      spdlog::warn("feed {}: part {}/{} failed ({}); applying its lines one by one", request_.feed_id,
+                   chunk_no, part, e.what());
+      one_by_one = true;
+    }
+    if (!one_by_one) co_return;
+    // Each line under a savepoint of one transaction: a line that trips the database is rejected
+    // alone (internal_error), and the part is still applied and recorded at once.
     co_await db_.Run([&](db::Tx& tx) {
-      std::vector<const earning::AccrualItem*> items;
-      for (const auto& item : chunk->items) items.push_back(&item);
-      auto outcomes = earning::ApplyAccruals(tx, items, rules_, clock_.Now());
-      Counts c;
-      json rejects = json::array();
-      for (const auto& r : chunk->rejected) rejects.push_back(RejectRow(r));
-      for (std::size_t k = 0; k < outcomes.size(); ++k) {
-        const auto& o = outcomes[k];
-        if (o.answer.status == 201) {
-          (o.replay ? c.duplicate : c.created) += 1;
-          continue;
+      std::vector<earning::AccrualOutcome> outcomes;
+      for (const auto* item : items) {
+        try {
+          outcomes.push_back(tx.Savepoint([&](db::Tx& line) {
+            return earning::ApplyAccruals(line, std::span(&item, 1), rules_, clock_.Now()).front();
+          }));
+        } catch (const DomainError&) {
+          throw;
+        } catch (const pqxx::in_doubt_error&) {
+          throw;
+        } catch (const pqxx::broken_connection&) {
+          throw;
+        } catch (const std::exception& e) {
+          spdlog::error("feed {}: event {} failed: {}", request_.feed_id, item->input.event_id, e.what());
+          earning::AccrualOutcome failed;
+          failed.answer = {500, http::ProblemBody(DomainError(ErrorCode::kInternal,
+                                                              "The line could not be applied; post it again "
+                                                              "with another event id or report it"))};
+          outcomes.push_back(std::move(failed));
         }
-        rejects.push_back(RejectRow({chunk->item_lines[k], chunk->items[k].input.event_id,
-                                     o.answer.body.value("code", "rejected"), ProblemReason(o.answer.body),
-                                     chunk->item_records[k]}));
       }
-      c.rejected = static_cast<std::int64_t>(rejects.size());
-      if (!rejects.empty()) {
-        tx.Exec(store::kInsertRejects, who_.tenant_id, *who_.partner_id, request_.feed_id,
-                rejects.dump(-1, ' ', false, json::error_handler_t::replace),
-                static_cast<std::int64_t>(config_.feed_max_listed_rejects));
-      }
-      tx.Exec(store::kRecordPart, who_.tenant_id, *who_.partner_id, request_.feed_id, chunk_no, part,
-              chunk->lines, digest, c.created, c.duplicate, c.rejected);
+      Record(tx, *chunk, chunk_no, part, digest, outcomes);
     });
+  }
+
+  // Records a part's outcomes: its rejects, its counters and its digest (what a resumed post skips).
+  void Record(db::Tx& tx, const Chunk& chunk, std::int64_t chunk_no, int part, const std::string& digest,
+              const std::vector<earning::AccrualOutcome>& outcomes) {
+    Counts c;
+    json rejects = json::array();
+    for (const auto& r : chunk.rejected) rejects.push_back(RejectRow(r));
+    for (std::size_t k = 0; k < outcomes.size(); ++k) {
+      const auto& o = outcomes[k];
+      if (o.answer.status == 201) {
+        (o.replay ? c.duplicate : c.created) += 1;
+        continue;
+      }
+      rejects.push_back(RejectRow({chunk.item_lines[k], chunk.items[k].input.event_id,
+                                   o.answer.body.value("code", "rejected"), ProblemReason(o.answer.body),
+                                   chunk.item_records[k]}));
+    }
+    c.rejected = static_cast<std::int64_t>(rejects.size());
+    if (!rejects.empty()) {
+      tx.Exec(store::kInsertRejects, who_.tenant_id, *who_.partner_id, request_.feed_id,
+              rejects.dump(-1, ' ', false, json::error_handler_t::replace),
+              static_cast<std::int64_t>(config_.feed_max_listed_rejects));
+    }
+    tx.Exec(store::kRecordPart, who_.tenant_id, *who_.partner_id, request_.feed_id, chunk_no, part,
+            chunk.lines, digest, c.created, c.duplicate, c.rejected);
   }
 
   db::Database& db_;

@@ -1034,4 +1034,14 @@ json IntegrationTest::AmountEvent(const std::string& event_id, const std::string
           {"occurred_at", occurred_at}};
 }
 
+void IntegrationTest::PoisonAccruals() {
+  server().Sql(
+      "CREATE OR REPLACE FUNCTION test_poison() RETURNS trigger LANGUAGE plpgsql AS $$"
+      " BEGIN IF NEW.event_id LIKE '%-poison' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$");
+  server().Sql(
+      "CREATE TRIGGER test_poison BEFORE INSERT ON accruals FOR EACH ROW EXECUTE FUNCTION test_poison()");
+}
+
+void IntegrationTest::CurePoison() { server().Sql("DROP TRIGGER test_poison ON accruals"); }
+
 }  // namespace unipoints::testing

@@ -240,6 +240,10 @@ class IntegrationTest : public ::testing::Test {
   void TearDown() override;
 
   static TestServer& server() { return *server_; }
+  // Makes the database refuse (RAISE) any accrual whose event id ends in "-poison", standing for a
+  // failure of one event's write the server cannot foresee; CurePoison undoes it.
+  static void PoisonAccruals();
+  static void CurePoison();
   HttpClient& http();
   std::unique_ptr<HttpClient> NewClient() const;
 

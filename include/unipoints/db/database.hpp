@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <unordered_set>
 #include <vector>
 
@@ -63,6 +64,28 @@ class Tx {
     return r[0];
   }
   pqxx::transaction_base& work() { return work_; }
+  // Runs `f` under a savepoint of this transaction: if `f` throws, only its work is undone, the
+  // transaction goes on, and the exception reaches the caller.
+  template <typename F>
+  auto Savepoint(F&& f) -> std::invoke_result_t<F&, Tx&> {
+    work_.exec0("SAVEPOINT unipoints_sp");
+    try {
+      if constexpr (std::is_void_v<std::invoke_result_t<F&, Tx&>>) {
+        f(*this);
+        work_.exec0("RELEASE SAVEPOINT unipoints_sp");
+      } else {
+        auto result = f(*this);
+        work_.exec0("RELEASE SAVEPOINT unipoints_sp");
+        return result;
+      }
+    } catch (const pqxx::broken_connection&) {
+      throw;
+    } catch (...) {
+      work_.exec0("ROLLBACK TO SAVEPOINT unipoints_sp");
+      work_.exec0("RELEASE SAVEPOINT unipoints_sp");
+      throw;
+    }
+  }
 
  private:
   PooledConnection& conn_;

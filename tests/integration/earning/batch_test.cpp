@@ -273,17 +273,12 @@ TEST_F(BatchTest, AnEventTheDatabaseRefusesIsRejectedAloneAndTheOthersAreAnswere
   auto a = CreateAlliance();
   auto m = Enrol(a.agent);
   const auto run = Unique("poison");
-  // A trigger stands for any failure of one event's write the server cannot foresee.
-  server().Sql(
-      "CREATE OR REPLACE FUNCTION test_poison() RETURNS trigger LANGUAGE plpgsql AS $$"
-      " BEGIN IF NEW.event_id LIKE '%-poison' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$");
-  server().Sql(
-      "CREATE TRIGGER test_poison BEFORE INSERT ON accruals FOR EACH ROW EXECUTE FUNCTION test_poison()");
+  PoisonAccruals();
   json events = json::array({AmountEvent(run + "-1", m.card_no, "retail", 1000),
                              AmountEvent(run + "-poison", m.card_no, "retail", 5000),
                              AmountEvent(run + "-2", m.card_no, "retail", 300)});
   auto r = http().Post("/v1/accruals/batch", {{"events", events}}, a.r_key);
-  server().Sql("DROP TRIGGER test_poison ON accruals");
+  CurePoison();
   ASSERT_EQ(r.status, 200) << r;
   EXPECT_EQ(r.json["results"][0]["status"], "created") << r;
   EXPECT_EQ(r.json["results"][1]["status"], "rejected") << r;

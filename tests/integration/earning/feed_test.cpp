@@ -319,6 +319,36 @@ TEST_F(FeedTest, LinesWithNulBytesOrHugeNumbersAreRejectedAndTheOthersApplied) {
   EXPECT_EQ(Balance(a.agent, m.member_id)["available"], 55);
 }
 
+TEST_F(FeedTest, ALineTheDatabaseRefusesIsRejectedAloneAndItsPartStillApplies) {
+  auto a = CreateAlliance();
+  auto m = Enrol(a.agent);
+  const auto p = Unique("poison");
+  PoisonAccruals();
+  std::string body = std::string(kHeader);
+  body += p + "-1," + m.card_no + ",retail,1000,2026-06-01T10:00:00+08:00\n";
+  body += p + "-poison," + m.card_no + ",retail,5000,2026-06-01T10:00:00+08:00\n";
+  body += p + "-2," + m.card_no + ",retail,300,2026-06-01T10:00:00+08:00\n";
+  auto r = PostFeed(a.r_key, p, body);
+  CurePoison();
+  ASSERT_EQ(r.status, 202) << r;
+  EXPECT_EQ(r.json["status"], "applied") << r;
+  EXPECT_EQ(r.json["created"], 2) << r;
+  EXPECT_EQ(r.json["rejected"], 1) << r;
+  EXPECT_EQ(Balance(a.agent, m.member_id)["available"], 13) << "only the two applied lines";
+  auto rejects = http().Get("/v1/feeds/" + p + "/rejects", a.r_key);
+  EXPECT_NE(rejects.body.find("\"2\",\"" + p + "-poison\",\"internal_error\""), std::string::npos)
+      << rejects.body;
+  // The part is recorded: posting the feed again applies nothing more.
+  auto again = PostFeed(a.r_key, p, body);
+  ASSERT_EQ(again.status, 202) << again;
+  EXPECT_EQ(again.json["created"], 2) << again;
+  EXPECT_EQ(Balance(a.agent, m.member_id)["available"], 13);
+  // The refused line's id was not used up.
+  EXPECT_EQ(
+      http().Post("/v1/accruals", AmountEvent(p + "-poison", m.card_no, "retail", 5000), a.r_key).status,
+      201);
+}
+
 TEST_F(FeedTest, RejectsBeyondTheListedCapAreCountedNotListedAndGoodLinesStillApply) {
   auto a = CreateAlliance();
   auto m = Enrol(a.agent);
