@@ -70,6 +70,29 @@ bool SafeRequestId(std::string_view id) {
   return true;
 }
 
+// The request target as logged: at most 200 characters, and the values of query parameters that
+// identify a person (identity number, phone, card number, name) replaced by '*' — the database
+// keeps identity numbers only hashed, and the log must not hold them either.
+std::string LoggedTarget(std::string_view target) {
+  target = target.substr(0, 200);
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return std::string(target);
+  std::string out(target.substr(0, q + 1));
+  std::string_view rest = target.substr(q + 1);
+  for (bool first = true;; first = false) {
+    const auto amp = rest.find('&');
+    const auto param = rest.substr(0, amp);
+    const auto eq = param.find('=');
+    const auto name = param.substr(0, eq);
+    const bool personal = name == "id_number" || name == "phone" || name == "card_no" || name == "name";
+    if (!first) out += '&';
+    out += personal && eq != std::string_view::npos ? std::string(name) + "=*" : std::string(param);
+    if (amp == std::string_view::npos) break;
+    rest = rest.substr(amp + 1);
+  }
+  return out;
+}
+
 std::string NewRequestId() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static const char* kHex = "0123456789abcdef";
@@ -276,8 +299,8 @@ struct Server::Impl {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       const int status = static_cast<int>(res.status);
       metrics.ObserveRequest(std::string(req.method_string()), route_name, status, seconds);
-      spdlog::info("{} {} {} {:.3f}ms id={}", std::string(req.method_string()),
-                   std::string(req.target().substr(0, 200)), status, seconds * 1000, request_id);
+      spdlog::info("{} {} {} {:.3f}ms id={}", std::string(req.method_string()), LoggedTarget(req.target()),
+                   status, seconds * 1000, request_id);
       const bool again = keep_alive && !stopping;
       if (!co_await Write(stream, res, again, req.version())) break;
       {
@@ -316,8 +339,8 @@ struct Server::Impl {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const int status = static_cast<int>(res.status);
     metrics.ObserveRequest(std::string(head.method_string()), route_name, status, seconds);
-    spdlog::info("{} {} {} {:.3f}ms id={}", std::string(head.method_string()),
-                 std::string(head.target().substr(0, 200)), status, seconds * 1000, request_id);
+    spdlog::info("{} {} {} {:.3f}ms id={}", std::string(head.method_string()), LoggedTarget(head.target()),
+                 status, seconds * 1000, request_id);
     if (reader.failed()) co_return false;  // the client is gone or sent a broken body
     const bool again = parser.is_done() && head.keep_alive() && !stopping;
     if (!co_await Write(stream, res, again, head.version())) co_return false;

@@ -130,6 +130,22 @@ TEST_F(MemberTest, IdNumberIsNeverStoredInClear) {
   }
 }
 
+TEST_F(MemberTest, SearchesLeaveNoIdNumberOrPhoneInTheLog) {
+  auto a = CreateAlliance();
+  const auto id = NewIdNumber();
+  const std::string phone = "13912345678";
+  // A second server on the same database, logging every request (the suite's log warnings only).
+  TestServer verbose(ServerOptions{{{"UNIPOINTS_LOG_LEVEL", "info"}}, &server()});
+  ASSERT_EQ(verbose.Start(), "");
+  HttpClient client("127.0.0.1", verbose.port());
+  ASSERT_EQ(client.Get("/v1/members?id_number=" + id + "&limit=5", a.agent).status, 200);
+  ASSERT_EQ(client.Get("/v1/members?phone=" + phone, a.agent).status, 200);
+  const auto log = verbose.LogTail(20);
+  EXPECT_EQ(log.find(id), std::string::npos) << log;
+  EXPECT_EQ(log.find(phone), std::string::npos) << log;
+  EXPECT_NE(log.find("/v1/members?id_number=*&limit=5 200"), std::string::npos) << log;
+}
+
 TEST_F(MemberTest, UnknownMemberIs404) {
   auto a = CreateAlliance();
   EXPECT_TRUE(IsProblem(http().Get("/v1/members/999999999", a.agent), 404));
