@@ -1,5 +1,6 @@
 #include "unipoints/http/router.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace unipoints::http {
@@ -73,6 +74,13 @@ Match Router::Find(boost::beast::http::verb method, const std::string& path) con
   if (path.empty() || path.front() != '/') return result;
   auto parts = Split(path);
   for (auto& part : parts) part = DecodeParam(part);
+  using boost::beast::http::verb;
+  const verb wanted = method == verb::head ? verb::get : method;
+  auto allow = [&result](verb v) {
+    if (std::find(result.allowed.begin(), result.allowed.end(), v) == result.allowed.end()) {
+      result.allowed.push_back(v);
+    }
+  };
   for (const auto& r : routes_) {
     if (r.segments.size() != parts.size()) continue;
     std::map<std::string, std::string> params;
@@ -88,7 +96,9 @@ Match Router::Find(boost::beast::http::verb method, const std::string& path) con
       }
     }
     if (!ok) continue;
-    if (r.method != method) {
+    allow(r.method);
+    if (r.method == verb::get) allow(verb::head);
+    if (r.method != wanted) {
       result.method_mismatch = true;
       continue;
     }

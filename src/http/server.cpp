@@ -302,7 +302,7 @@ struct Server::Impl {
       spdlog::info("{} {} {} {:.3f}ms id={}", std::string(req.method_string()), LoggedTarget(req.target()),
                    status, seconds * 1000, request_id);
       const bool again = keep_alive && !stopping;
-      if (!co_await Write(stream, res, again, req.version())) break;
+      if (!co_await Write(stream, res, again, req.version(), req.method() == bhttp::verb::head)) break;
       {
         std::lock_guard lock(mu);
         slot->busy = false;
@@ -343,20 +343,28 @@ struct Server::Impl {
                  status, seconds * 1000, request_id);
     if (reader.failed()) co_return false;  // the client is gone or sent a broken body
     const bool again = parser.is_done() && head.keep_alive() && !stopping;
-    if (!co_await Write(stream, res, again, head.version())) co_return false;
+    if (!co_await Write(stream, res, again, head.version(), head.method() == bhttp::verb::head))
+      co_return false;
     co_return again;
   }
 
-  asio::awaitable<bool> Write(beast::tcp_stream& stream, const Response& r, bool keep_alive,
-                              unsigned version) {
+  // Writes `r`; for a HEAD request only its header (with the Content-Length GET would have).
+  asio::awaitable<bool> Write(beast::tcp_stream& stream, const Response& r, bool keep_alive, unsigned version,
+                              bool head_only = false) {
     bhttp::response<bhttp::string_body> res{r.status, version};
     res.set(bhttp::field::server, "unipoints");
-    res.set(bhttp::field::content_type, r.content_type);
+    if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
     for (const auto& [k, v] : r.headers) res.set(k, v);
     res.keep_alive(keep_alive);
     res.body() = r.body;
-    res.prepare_payload();
+    // No Content-Length on a 204 (RFC 9110 8.6).
+    if (r.status != bhttp::status::no_content) res.prepare_payload();
     stream.expires_after(std::chrono::milliseconds(config.write_timeout_ms));
+    if (head_only) {
+      bhttp::response_serializer<bhttp::string_body> sr{res};
+      auto [ec, n] = co_await bhttp::async_write_header(stream, sr, kTuple);
+      co_return !ec;
+    }
     auto [ec, n] = co_await bhttp::async_write(stream, res, kTuple);
     co_return !ec;
   }
@@ -423,8 +431,21 @@ struct Server::Impl {
     auto match = router.Find(raw.method(), std::string(target.substr(0, qpos)));
     if (match.route == nullptr) {
       if (match.method_mismatch) {
-        throw core::DomainError(core::ErrorCode::kMethodNotAllowed,
-                                std::string(raw.method_string()) + " is not allowed on " + req.path);
+        std::string allow;
+        for (const auto v : match.allowed)
+          allow += (allow.empty() ? "" : ", ") + std::string(bhttp::to_string(v));
+        if (raw.method() == bhttp::verb::options) {
+          Response res;
+          res.status = bhttp::status::no_content;
+          res.content_type.clear();
+          res.headers.emplace_back("Allow", allow);
+          co_return res;
+        }
+        auto res = Problem(core::DomainError(core::ErrorCode::kMethodNotAllowed,
+                                             std::string(raw.method_string()) + " is not allowed on " +
+                                                 req.path + " (allowed: " + allow + ")"));
+        res.headers.emplace_back("Allow", allow);
+        co_return res;
       }
       throw core::DomainError(core::ErrorCode::kNotFound, "No route for " + req.path);
     }

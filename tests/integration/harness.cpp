@@ -263,6 +263,7 @@ struct HttpClient::Impl {
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(std::uint64_t{1} << 32);
     parser.header_limit(1 << 20);
+    if (req.method() == bhttp::verb::head) parser.skip(true);  // a HEAD answer has no body
     bool wrote = false;
     bool read = false;
     stream->expires_after(timeout);

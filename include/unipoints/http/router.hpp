@@ -30,6 +30,7 @@ struct Match {
   const Route* route = nullptr;  // null: see method_mismatch
   bool method_mismatch = false;  // the path exists with another method (405)
   std::map<std::string, std::string> params;
+  std::vector<boost::beast::http::verb> allowed;  // the methods the path has (HEAD where GET is)
 };
 
 class Router {
@@ -39,7 +40,7 @@ class Router {
   // A route whose handler reads the body as it arrives (feeds): no max_body_bytes.
   void AddStreaming(boost::beast::http::verb method, std::string pattern, std::vector<tenancy::Role> roles,
                     std::string summary, Handler handler);
-  // `path` as sent (percent-encoded): split on '/', then each segment decoded.
+  // `path` as sent (percent-encoded): split on '/', then each segment decoded. HEAD finds GET's route.
   Match Find(boost::beast::http::verb method, const std::string& path) const;
   const std::vector<Route>& routes() const { return routes_; }
 

@@ -97,6 +97,35 @@ TEST_F(RobustnessTest, HugeKeyIs401) {
   ExpectAlive("an 8000-character key");
 }
 
+TEST_F(RobustnessTest, HeadAnswersGetsHeaderAndOptionsAndA405NameTheAllowedMethods) {
+  auto a = CreateAlliance();
+  auto m = Enrol(a.agent);
+  const auto path = "/v1/members/" + std::to_string(m.member_id);
+  const auto get = http().Get(path, a.agent);
+  ASSERT_EQ(get.status, 200) << get;
+  auto head = http().Call("HEAD", path, std::nullopt, a.agent);
+  EXPECT_EQ(head.status, 200) << head;
+  EXPECT_EQ(head.body, "");
+  EXPECT_EQ(head.Header("content-length"), std::to_string(get.body.size())) << head;
+  EXPECT_EQ(http().Call("HEAD", "/healthz").status, 200);
+  // The connection is still in step: the next answer is its own.
+  EXPECT_EQ(http().Get("/healthz").status, 200);
+  EXPECT_EQ(http().connects(), 1);
+
+  auto options = http().Call("OPTIONS", "/v1/members");
+  EXPECT_EQ(options.status, 204) << options;
+  EXPECT_EQ(options.Header("allow"), "POST, GET, HEAD") << options;
+  EXPECT_FALSE(options.HasHeader("content-length")) << options;
+  auto wrong = http().Call("DELETE", "/healthz");
+  EXPECT_TRUE(IsProblem(wrong, 405)) << wrong;
+  EXPECT_EQ(wrong.Header("allow"), "GET, HEAD") << wrong;
+  auto head_of_post = http().Call("HEAD", "/v1/accruals", std::nullopt, a.r_key);
+  EXPECT_EQ(head_of_post.status, 405) << head_of_post;
+  EXPECT_EQ(head_of_post.body, "");
+  EXPECT_EQ(head_of_post.Header("allow"), "POST") << head_of_post;
+  EXPECT_EQ(http().Get("/healthz").status, 200);
+}
+
 TEST_F(RobustnessTest, TwoAuthorizationHeadersAre401EvenWhenBothAreValid) {
   auto a = CreateAlliance();
   CallOptions same;
