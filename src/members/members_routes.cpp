@@ -1,6 +1,7 @@
 #include "unipoints/members/members_routes.hpp"
 
 #include "unipoints/core/error.hpp"
+#include "unipoints/core/page.hpp"
 #include "unipoints/http/fields.hpp"
 #include "unipoints/http/idempotent.hpp"
 #include "unipoints/tenancy/tenancy_service.hpp"
@@ -76,27 +77,29 @@ void RegisterMemberRoutes(http::Router& router, db::Database& db, const core::Cl
                    status::created, {{"member_id", enrolled.member_id}, {"card_no", enrolled.card_no}});
              });
 
-  router.Add(verb::get, "/v1/members", kDesk, "Find members by card_no, phone or id_number",
-             [&db, &service, max_list_limit](http::Request& req) -> asio::awaitable<http::Response> {
-               auto card = req.Query("card_no");
-               auto phone = req.Query("phone");
-               auto id_number = req.Query("id_number");
-               int given = (card ? 1 : 0) + (phone ? 1 : 0) + (id_number ? 1 : 0);
-               if (given != 1) {
-                 throw DomainError(ErrorCode::kValidationFailed,
-                                   "Give exactly one of card_no, phone, id_number",
-                                   {{"card_no", "give exactly one of card_no, phone, id_number"}});
-               }
-               for (const auto* v : {&card, &phone, &id_number}) {
-                 if (*v && ((*v)->empty() || (*v)->size() > 64))
-                   core::ThrowField("query", "must be 1-64 characters");
-               }
-               const int limit = http::ListLimit(req, max_list_limit);
-               auto tenant = req.who().tenant_id;
-               auto items = co_await db.Run(
-                   [&](db::Tx& tx) { return service.Search(tx, tenant, card, phone, id_number, limit); });
-               co_return http::JsonResponse(status::ok, {{"items", items}, {"next", nullptr}});
-             });
+  router.Add(
+      verb::get, "/v1/members", kDesk, "Find members by card_no, phone or id_number",
+      [&db, &service, max_list_limit](http::Request& req) -> asio::awaitable<http::Response> {
+        auto card = req.Query("card_no");
+        auto phone = req.Query("phone");
+        auto id_number = req.Query("id_number");
+        int given = (card ? 1 : 0) + (phone ? 1 : 0) + (id_number ? 1 : 0);
+        if (given != 1) {
+          throw DomainError(ErrorCode::kValidationFailed, "Give exactly one of card_no, phone, id_number",
+                            {{"card_no", "give exactly one of card_no, phone, id_number"}});
+        }
+        for (const auto* v : {&card, &phone, &id_number}) {
+          if (*v && ((*v)->empty() || (*v)->size() > 64))
+            core::ThrowField("query", "must be 1-64 characters");
+        }
+        const int limit = http::ListLimit(req, max_list_limit);
+        // Only a phone matches several members (by member id); a card or an identity number one.
+        const auto after = http::ListCursor(req);
+        auto tenant = req.who().tenant_id;
+        auto items = co_await db.Run(
+            [&](db::Tx& tx) { return service.Search(tx, tenant, card, phone, id_number, limit + 1, after); });
+        co_return http::JsonResponse(status::ok, core::PageOf(json(std::move(items)), limit, "member_id"));
+      });
 
   router.Add(verb::get, "/v1/members/{id}", kDesk, "A member's profile, status, tier and cards",
              [&db, &service](http::Request& req) -> asio::awaitable<http::Response> {

@@ -105,17 +105,22 @@ Enrolled MemberService::Enrol(db::Tx& tx, std::int64_t tenant_id, const NewMembe
 std::vector<json> MemberService::Search(db::Tx& tx, std::int64_t tenant_id,
                                         const std::optional<std::string>& card_no,
                                         const std::optional<std::string>& phone,
-                                        const std::optional<std::string>& id_number, int limit) const {
+                                        const std::optional<std::string>& id_number, int limit,
+                                        std::optional<std::int64_t> after) const {
   pqxx::result r;
   if (card_no) {
     r = tx.Exec(store::kSearchByCard, tenant_id, *card_no);
   } else if (phone) {
-    r = tx.Exec(store::kSearchByPhone, tenant_id, *phone, limit);
+    r = tx.Exec(store::kSearchByPhone, tenant_id, *phone, limit, db::Nullable(db::OptNumber(after)));
   } else {
     r = tx.Exec(store::kSearchByIdHash, tenant_id, IdentityHash(tenant_id, NormaliseIdNumber(*id_number)));
   }
   std::vector<json> out;
-  for (const auto& row : r) out.push_back(MemberRow(row));
+  for (const auto& row : r) {
+    auto member = MemberRow(row);
+    if (after && member["member_id"].get<std::int64_t>() <= *after) continue;  // past the cursor
+    out.push_back(std::move(member));
+  }
   return out;
 }
 

@@ -35,7 +35,8 @@ inline constexpr db::Query kSearchByPhone{
     "SELECT " UP_MEMBER_COLUMNS
     " FROM members m"
     " LEFT JOIN partners p ON p.tenant_id = m.tenant_id AND p.id = m.issuing_partner_id"
-    " WHERE m.tenant_id = $1 AND m.phone = $2 ORDER BY m.id LIMIT $3"};
+    " WHERE m.tenant_id = $1 AND m.phone = $2 AND ($4::bigint IS NULL OR m.id > $4::bigint) ORDER BY m.id "
+    "LIMIT $3"};
 inline constexpr db::Query kSearchByIdHash{
     "member_search_id_hash",
     "SELECT " UP_MEMBER_COLUMNS

@@ -45,7 +45,8 @@ class MemberService {
   std::vector<nlohmann::json> Search(db::Tx& tx, std::int64_t tenant_id,
                                      const std::optional<std::string>& card_no,
                                      const std::optional<std::string>& phone,
-                                     const std::optional<std::string>& id_number, int limit) const;
+                                     const std::optional<std::string>& id_number, int limit,
+                                     std::optional<std::int64_t> after = std::nullopt) const;
   nlohmann::json Profile(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id) const;  // 404 if unknown
   nlohmann::json ReportLost(db::Tx& tx, std::int64_t tenant_id, const std::string& card_no,
                             core::Instant now) const;

@@ -2,6 +2,7 @@
 // answer has items and next, null at the end): walking a list page by page gives each item once,
 // in the list's order, and the pages' cursors are refused when malformed.
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,18 @@ TEST_F(ListsTest, PartnersKeysAgreementsAndRuleVersionsPageLikeEveryList) {
   EXPECT_EQ(versions[0]["version"], 3);  // newest first
   EXPECT_EQ(versions[2]["version"], 1);
   ExpectSameAsOnePage("/v1/partners/R/earning-rules", a.r_key, 2, 3);
+}
+
+TEST_F(ListsTest, MembersSharingAPhonePage) {
+  auto a = CreateAlliance();
+  const std::string phone = "13700000" + std::to_string(1000 + std::rand() % 9000);
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(Enrol(a.agent, "同号" + std::to_string(i), {}, phone).member_id);
+  const auto walked = Walk("/v1/members?phone=" + phone, a.agent, 2);
+  std::vector<std::int64_t> got;
+  for (const auto& m : walked) got.push_back(m["member_id"].get<std::int64_t>());
+  EXPECT_EQ(got, ids);
+  ExpectSameAsOnePage("/v1/members?phone=" + phone, a.agent, 2, 5);
 }
 
 }  // namespace
