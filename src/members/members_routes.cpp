@@ -19,10 +19,15 @@ using tenancy::Role;
 
 bool ValidPhone(const std::string& p) {
   if (p.size() < 3 || p.size() > 32) return false;
+  int digits = 0;
   for (char c : p) {
-    if (!std::isdigit(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != ' ') return false;
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      ++digits;
+    } else if (c != '+' && c != '-' && c != ' ') {
+      return false;
+    }
   }
-  return true;
+  return digits >= 3;
 }
 
 bool ValidIdNumber(const std::string& n) {
@@ -39,43 +44,57 @@ void RegisterMemberRoutes(http::Router& router, db::Database& db, const core::Cl
                           const MemberService& service, int max_list_limit) {
   const std::vector<Role> kDesk{Role::kAgent, Role::kAdmin};
 
-  router.Add(verb::post, "/v1/members", {Role::kAgent, Role::kAdmin, Role::kPartner},
-             "Enrol a member and issue a card",
-             [&db, &clock, &service](http::Request& req) -> asio::awaitable<http::Response> {
-               auto body = http::ParseJsonObject(req);
-               http::Fields f(body);
-               NewMember m;
-               m.name = f.Str("name", 100);
-               m.gender = f.OptEnum("gender", {"male", "female", "other", "unknown"}).value_or("unknown");
-               m.id_type = f.OptEnum("id_type", {"resident_id", "passport", "other"}).value_or("resident_id");
-               m.id_number = NormaliseIdNumber(f.Str("id_number", 64));
-               if (f.Has("id_number") && !ValidIdNumber(m.id_number)) {
-                 f.Error("id_number", "must be 4-32 letters and digits");
-               }
-               m.phone = f.OptStr("phone", 32).value_or("");
-               if (!m.phone.empty() && !ValidPhone(m.phone))
-                 f.Error("phone", "must be 3-32 digits, '+', '-' or spaces");
-               m.email = f.OptStr("email", 200);
-               m.address = f.OptStr("address", 400);
-               auto issuing = f.OptStr("issuing_partner", 32);
-               const auto& who = req.who();
-               if (who.role == Role::kPartner) {
-                 if (issuing && *issuing != who.partner_code) {
-                   f.Error("issuing_partner", "a partner key enrols for its own partner only");
-                 }
-                 m.issuing_partner_id = who.partner_id;
-               }
-               f.Done();
-               auto tenant = who.tenant_id;
-               auto enrolled = co_await db.Run([&](db::Tx& tx) {
-                 if (issuing && !m.issuing_partner_id) {
-                   m.issuing_partner_id = tenancy::GetPartner(tx, tenant, *issuing, "issuing_partner").id;
-                 }
-                 return service.Enrol(tx, tenant, m, clock.Now());
-               });
-               co_return http::JsonResponse(
-                   status::created, {{"member_id", enrolled.member_id}, {"card_no", enrolled.card_no}});
-             });
+  router.Add(
+      verb::post, "/v1/members", {Role::kAgent, Role::kAdmin, Role::kPartner},
+      "Enrol a member and issue a card",
+      [&db, &clock, &service](http::Request& req) -> asio::awaitable<http::Response> {
+        auto body = http::ParseJsonObject(req);
+        http::Fields f(body);
+        NewMember m;
+        m.name = f.Str("name", 100);
+        m.gender = f.OptEnum("gender", {"male", "female", "other", "unknown"}).value_or("unknown");
+        m.id_type = f.OptEnum("id_type", {"resident_id", "passport", "other"}).value_or("resident_id");
+        m.id_number = NormaliseIdNumber(f.Str("id_number", 64));
+        if (f.Has("id_number") && !ValidIdNumber(m.id_number)) {
+          f.Error("id_number", "must be 4-32 letters and digits");
+        }
+        m.phone = f.OptStr("phone", 32).value_or("");
+        if (!m.phone.empty() && !ValidPhone(m.phone))
+          f.Error("phone", "must be 3-32 characters: at least 3 digits, and '+', '-' or spaces");
+        m.email = f.OptStr("email", 200);
+        m.address = f.OptStr("address", 400);
+        auto issuing = f.OptStr("issuing_partner", 32);
+        std::optional<std::string> request_id;
+        if (f.Has("request_id")) request_id = f.Id("request_id");
+        const auto& who = req.who();
+        if (who.role == Role::kPartner) {
+          if (issuing && *issuing != who.partner_code) {
+            f.Error("issuing_partner", "a partner key enrols for its own partner only");
+          }
+          m.issuing_partner_id = who.partner_id;
+        }
+        f.Done();
+        auto tenant = who.tenant_id;
+        // Captures by reference only, named before any co_await (see POST /v1/members/{id}/cards).
+        auto work = [&service, &clock, &m, &issuing, tenant](db::Tx& tx) {
+          NewMember member = m;
+          if (issuing && !member.issuing_partner_id) {
+            member.issuing_partner_id = tenancy::GetPartner(tx, tenant, *issuing, "issuing_partner").id;
+          }
+          auto enrolled = service.Enrol(tx, tenant, member, clock.Now());
+          return db::StoredAnswer{201, {{"member_id", enrolled.member_id}, {"card_no", enrolled.card_no}}};
+        };
+        if (request_id) {
+          // A retried enrolment with the same request_id gets the first answer (its card number).
+          const db::IdempotencyKey key{tenant, who.IdScope(), "enrolment", *request_id,
+                                       http::RequestHash(body)};
+          const http::IdempotentWork idempotent_work = work;
+          auto response = co_await http::RunIdempotent(db, key, idempotent_work);
+          co_return response;
+        }
+        auto answer = co_await db.Run(work);
+        co_return http::ToResponse(answer, false);
+      });
 
   router.Add(
       verb::get, "/v1/members", kDesk, "Find members by card_no, phone or id_number",

@@ -61,6 +61,31 @@ TEST_F(MemberTest, SameIdNumberTwiceIs409) {
   EXPECT_EQ(r.body.find(id), std::string::npos) << "the 409 shows the clear identity number";
 }
 
+TEST_F(MemberTest, AnEnrolmentRetriedWithItsRequestIdGetsTheFirstAnswer) {
+  auto a = CreateAlliance();
+  const json body = {
+      {"name", "赵六"}, {"id_number", NewIdNumber()}, {"phone", "13800001111"}, {"request_id", "enr-1"}};
+  auto first = http().Post("/v1/members", body, a.r_key);
+  ASSERT_EQ(first.status, 201) << first;
+  auto again = http().Post("/v1/members", body, a.r_key);
+  EXPECT_EQ(again.status, 200) << again;
+  EXPECT_EQ(again.Header("Idempotent-Replay"), "true") << again;
+  EXPECT_EQ(again.json, first.json);
+  json other = body;
+  other["name"] = "赵七";
+  EXPECT_TRUE(
+      IsProblem(http().Post("/v1/members", other, a.r_key), 409, "idempotency_conflict", "request_id"));
+  // A bad request does not use up its id.
+  json bad = {{"name", "孙八"}, {"id_number", "!"}, {"request_id", "enr-2"}};
+  EXPECT_TRUE(IsProblem(http().Post("/v1/members", bad, a.agent), 400, "", "id_number"));
+  bad["id_number"] = NewIdNumber();
+  EXPECT_EQ(http().Post("/v1/members", bad, a.agent).status, 201);
+  // A phone needs digits.
+  EXPECT_TRUE(IsProblem(
+      http().Post("/v1/members", {{"name", "x"}, {"id_number", NewIdNumber()}, {"phone", "---"}}, a.agent),
+      400, "", "phone"));
+}
+
 TEST_F(MemberTest, SameIdNumberInAnotherTenantIsAnotherMember) {
   auto a = CreateAlliance();
   auto b = CreateAlliance();
