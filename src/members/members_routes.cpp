@@ -128,6 +128,20 @@ void RegisterMemberRoutes(http::Router& router, db::Database& db, const core::Cl
                co_return http::JsonResponse(status::ok, out);
              });
 
+  router.Add(verb::patch, "/v1/members/{id}", kDesk,
+             "Set a member's status: active, suspended or terminated (final; cancels its active cards)",
+             [&db, &clock, &service](http::Request& req) -> asio::awaitable<http::Response> {
+               auto id = http::IdParam(req, "id");
+               auto body = http::ParseJsonObject(req);
+               http::Fields f(body);
+               auto wanted = f.Enum("status", {"active", "suspended", "terminated"});
+               f.Done();
+               auto tenant = req.who().tenant_id;
+               auto out = co_await db.Run(
+                   [&](db::Tx& tx) { return service.SetStatus(tx, tenant, id, wanted, clock.Now()); });
+               co_return http::JsonResponse(status::ok, out);
+             });
+
   router.Add(verb::post, "/v1/cards/{card_no}/report-lost", kDesk,
              "Report a card lost: refused at once for accrual and redemption",
              [&db, &clock, &service](http::Request& req) -> asio::awaitable<http::Response> {

@@ -153,11 +153,31 @@ json MemberService::ReportLost(db::Tx& tx, std::int64_t tenant_id, const std::st
   return {{"card_no", card_no}, {"status", "lost"}, {"member_id", (*current)[1].as<std::int64_t>()}};
 }
 
+json MemberService::SetStatus(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id,
+                              const std::string& status, core::Instant now) const {
+  auto row = tx.ExecOne(store::kLockMember, tenant_id, member_id);
+  if (!row) throw DomainError(ErrorCode::kNotFound, "No member " + std::to_string(member_id));
+  const auto current = (*row)[0].as<std::string>();
+  if (current == "terminated" && status != "terminated") {
+    throw DomainError(ErrorCode::kConflict,
+                      "Member " + std::to_string(member_id) + " is terminated; that is final",
+                      {{"status", "a terminated member stays terminated"}});
+  }
+  if (current != status) {
+    tx.Exec(store::kSetMemberStatus, tenant_id, member_id, status);
+    if (status == "terminated") tx.Exec(store::kCancelCards, tenant_id, member_id, core::FormatRfc3339(now));
+  }
+  return Profile(tx, tenant_id, member_id);
+}
+
 std::string MemberService::ReplaceCard(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id,
                                        std::optional<std::int64_t> issuing_partner_id,
                                        core::Instant now) const {
-  if (!tx.ExecOne(store::kLockMember, tenant_id, member_id)) {
-    throw DomainError(ErrorCode::kNotFound, "No member " + std::to_string(member_id));
+  auto row = tx.ExecOne(store::kLockMember, tenant_id, member_id);
+  if (!row) throw DomainError(ErrorCode::kNotFound, "No member " + std::to_string(member_id));
+  if (const auto status = (*row)[0].as<std::string>(); status != "active") {
+    throw DomainError(ErrorCode::kMemberInactive, "Member " + std::to_string(member_id) + " is " + status,
+                      {{"member_id", "is " + status}});
   }
   auto retired = tx.Exec(store::kRetireCards, tenant_id, member_id, core::FormatRfc3339(now));
   std::optional<std::string> replaces;

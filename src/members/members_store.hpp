@@ -90,8 +90,15 @@ inline constexpr db::Query kMemberByIdLocked{
     "member_ref_by_id_locked",
     "SELECT m.id, m.status, m.tier, NULL, (extract(epoch FROM m.tier_since) * 1000000)::bigint FROM members "
     "m WHERE m.tenant_id = $1 AND m.id = $2 FOR UPDATE"};
-inline constexpr db::Query kLockMember{"member_lock",
-                                       "SELECT 1 FROM members WHERE tenant_id = $1 AND id = $2 FOR UPDATE"};
+inline constexpr db::Query kLockMember{
+    "member_lock", "SELECT status FROM members WHERE tenant_id = $1 AND id = $2 FOR UPDATE"};
+inline constexpr db::Query kSetMemberStatus{
+    "member_set_status", "UPDATE members SET status = $3 WHERE tenant_id = $1 AND id = $2"};
+// A terminated member's active cards are cancelled (a lost one stays lost).
+inline constexpr db::Query kCancelCards{
+    "cards_cancel",
+    "UPDATE cards SET status = 'cancelled', status_changed_at = $3::timestamptz"
+    " WHERE tenant_id = $1 AND member_id = $2 AND status = 'active'"};
 inline constexpr db::Query kMemberExists{"member_exists",
                                          "SELECT 1 FROM members WHERE tenant_id = $1 AND id = $2"};
 

@@ -48,6 +48,10 @@ class MemberService {
                                      const std::optional<std::string>& id_number, int limit,
                                      std::optional<std::int64_t> after = std::nullopt) const;
   nlohmann::json Profile(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id) const;  // 404 if unknown
+  // Sets the member's status (active, suspended, terminated) and answers the profile. Terminated is
+  // final (409 to change it) and cancels the member's active cards.
+  nlohmann::json SetStatus(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id,
+                           const std::string& status, core::Instant now) const;
   nlohmann::json ReportLost(db::Tx& tx, std::int64_t tenant_id, const std::string& card_no,
                             core::Instant now) const;
   std::string ReplaceCard(db::Tx& tx, std::int64_t tenant_id, std::int64_t member_id,

@@ -86,6 +86,35 @@ TEST_F(MemberTest, AnEnrolmentRetriedWithItsRequestIdGetsTheFirstAnswer) {
       400, "", "phone"));
 }
 
+TEST_F(MemberTest, ASuspendedMemberIsRefusedUntilActiveAgainAndTerminationIsFinal) {
+  auto a = CreateAlliance();
+  auto m = Enrol(a.agent);
+  const auto path = "/v1/members/" + std::to_string(m.member_id);
+  auto status = [&](const std::string& s) {
+    return http().Call("PATCH", path, json{{"status", s}}, a.agent);
+  };
+  auto earn = [&] {
+    return http().Post("/v1/accruals", AmountEvent(NewEventId(), m.card_no, "retail", 1000), a.r_key);
+  };
+  auto suspended = status("suspended");
+  ASSERT_EQ(suspended.status, 200) << suspended;
+  EXPECT_EQ(suspended.json["status"], "suspended") << suspended;
+  EXPECT_TRUE(IsProblem(earn(), 422, "member_inactive"));
+  EXPECT_TRUE(IsProblem(http().Call("POST", path + "/cards", std::nullopt, a.agent), 422, "member_inactive"));
+  ASSERT_EQ(status("active").status, 200);
+  EXPECT_EQ(earn().status, 201);
+  EXPECT_TRUE(IsProblem(status("gone"), 400, "", "status"));
+  EXPECT_EQ(http().Call("PATCH", path, json{{"status", "suspended"}}, a.r_key).status, 403);
+  EXPECT_EQ(http().Call("PATCH", "/v1/members/999999999", json{{"status", "active"}}, a.agent).status, 404);
+  auto terminated = status("terminated");
+  ASSERT_EQ(terminated.status, 200) << terminated;
+  EXPECT_EQ(terminated.json["cards"][0]["status"], "cancelled") << terminated;
+  EXPECT_TRUE(IsProblem(status("active"), 409));
+  EXPECT_EQ(status("terminated").status, 200);
+  EXPECT_TRUE(IsProblem(earn(), 422));
+  EXPECT_EQ(Balance(a.agent, m.member_id)["available"], 10);
+}
+
 TEST_F(MemberTest, SameIdNumberInAnotherTenantIsAnotherMember) {
   auto a = CreateAlliance();
   auto b = CreateAlliance();
