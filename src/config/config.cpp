@@ -153,6 +153,7 @@ Config Load(const std::optional<std::string>& file, bool require_serving, EnvLoo
   r.Int("feed_chunk_lines", c.feed_chunk_lines, 1, 100000);
   r.Int("feed_parts", c.feed_parts, 1, 16);
   r.Int("feed_max_listed_rejects", c.feed_max_listed_rejects, 0, 100000000);
+  r.Int("feed_wait_ms", c.feed_wait_ms, 0, 3600000);
   r.Int("max_batch_events", c.max_batch_events, 1, 1000000);
   r.Int("max_list_limit", c.max_list_limit, 1, 100000);
 

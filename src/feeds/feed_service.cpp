@@ -411,10 +411,18 @@ boost::asio::awaitable<json> PostFeed(db::Database& db, const config::Config& co
                                       http::BodyReader& body) {
   const auto key = LockKey(who, request.feed_id);
   auto lock = co_await db.Offload([&db, key] { return db.TryLock(key); });
+  // A retry while the first post still runs (a client that timed out) waits for it to end.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.feed_wait_ms);
+  while (!lock && std::chrono::steady_clock::now() < give_up) {
+    boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor,
+                                    std::chrono::milliseconds(200));
+    co_await pause.async_wait(boost::asio::use_awaitable);
+    lock = co_await db.Offload([&db, key] { return db.TryLock(key); });
+  }
   if (!lock) {
-    throw DomainError(
-        ErrorCode::kFeedInProgress,
-        "Feed '" + request.feed_id + "' is being posted by another request; try again when it ends");
+    throw DomainError(ErrorCode::kFeedInProgress,
+                      "Feed '" + request.feed_id + "' is still being posted by another request after " +
+                          std::to_string(config.feed_wait_ms / 1000) + " s; post it again when that ends");
   }
   FeedRun run(db, config, clock, rules, who, request);
   std::optional<std::pair<std::string, std::string>> ended;  // status, error

@@ -74,6 +74,9 @@ struct Config {
   int feed_parts = 3;
   // Rejected lines listed per feed (GET /v1/feeds/{id}/rejects); more are counted, not listed.
   int feed_max_listed_rejects = 100000;
+  // How long a post of a Feed-Id that another request is posting waits for it to end (then it
+  // resumes the feed, skipping what that post applied) before answering 409 feed_in_progress.
+  int feed_wait_ms = 30000;
 
   int max_batch_events = 10000;
   int max_list_limit = 1000;

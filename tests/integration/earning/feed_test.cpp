@@ -20,8 +20,9 @@ class FeedTest : public IntegrationTest {
  public:
   // Small chunks, so that a cut-off feed has applied some chunks and not others.
   static void SetUpTestSuite() {
-    StartSuite(
-        ServerOptions{{{"UNIPOINTS_FEED_CHUNK_LINES", "50"}, {"UNIPOINTS_FEED_MAX_LISTED_REJECTS", "120"}}});
+    StartSuite(ServerOptions{{{"UNIPOINTS_FEED_CHUNK_LINES", "50"},
+                              {"UNIPOINTS_FEED_MAX_LISTED_REJECTS", "120"},
+                              {"UNIPOINTS_FEED_WAIT_MS", "1500"}}});
   }
 
  protected:
@@ -201,7 +202,7 @@ TEST_F(FeedTest, CutOffFeedIsFinishedByPostingItAgainWithoutApplyingAnythingTwic
     auto socket = StartFeed(a.r_key, p, body.substr(0, body.find(p + "-180,")), body.size());
     auto feed = AwaitLines(a.r_key, p, 150);
     EXPECT_EQ(feed["lines"], 150) << feed;
-    // While it is being posted, a second post of the same Feed-Id is refused.
+    // While it is being posted (longer than feed_wait_ms), a second post of the same Feed-Id is refused.
     auto busy = PostFeed(a.r_key, p, body);
     EXPECT_EQ(busy.status, 409) << busy;
     EXPECT_EQ(busy.json["type"].get<std::string>().ends_with("feed_in_progress"), true) << busy;
@@ -243,6 +244,31 @@ TEST_F(FeedTest, CutOffFeedIsFinishedByPostingItAgainWithoutApplyingAnythingTwic
     EXPECT_EQ(after.value(field, json()), finished.value(field, json())) << field << ": " << after;
   }
   EXPECT_EQ(after["status"], "applied");
+}
+
+TEST_F(FeedTest, ARetryWhileTheFirstPostRunsWaitsForItAndFinishesTheFeed) {
+  auto a = CreateAlliance();
+  std::vector<Enrolled> members;
+  for (int i = 0; i < 3; ++i) members.push_back(Enrol(a.agent));
+  const auto p = Unique("w");
+  const std::string body = std::string(kHeader) + CsvLines(members, 0, 200, p + "-");
+  auto socket = StartFeed(a.r_key, p, body.substr(0, body.find(p + "-120,")), body.size());
+  ASSERT_EQ(AwaitLines(a.r_key, p, 100)["lines"], 100);
+  // The client gives up on the first post a moment after it retried.
+  std::thread give_up([&socket] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    socket.reset();
+  });
+  auto retried = PostFeed(a.r_key, p, body);
+  give_up.join();
+  ASSERT_EQ(retried.status, 202) << retried;
+  EXPECT_EQ(retried.json["status"], "applied") << retried;
+  EXPECT_EQ(retried.json["lines"], 200) << retried;
+  EXPECT_EQ(retried.json["created"], 200) << retried;
+  EXPECT_EQ(retried.json["duplicate"], 0) << retried;
+  std::int64_t total = 0;
+  for (const auto& m : members) total += Balance(a.agent, m.member_id)["available"].get<std::int64_t>();
+  EXPECT_EQ(total, 200 * 201 / 2);
 }
 
 TEST_F(FeedTest, FeedOfACrashedServerIsFinishedByPostingItAgainElsewhere) {
