@@ -7,6 +7,7 @@
 #include "unipoints/lots/job_routes.hpp"
 #include "unipoints/lots/lots_routes.hpp"
 #include "unipoints/members/members_routes.hpp"
+#include "unipoints/servicedesk/ticket_routes.hpp"
 #include "unipoints/settlement/settlement_routes.hpp"
 #include "unipoints/spending/adjustment_routes.hpp"
 #include "unipoints/spending/redemption_routes.hpp"
@@ -25,6 +26,7 @@ void RegisterAllRoutes(http::Router& router, const Wiring& w) {
   spending::RegisterRedemptionRoutes(router, w.db, w.config, w.clock, w.redemptions);
   spending::RegisterTransferRoutes(router, w.db, w.clock);
   spending::RegisterAdjustmentRoutes(router, w.db, w.clock, w.config.max_list_limit);
+  servicedesk::RegisterTicketRoutes(router, w.db, w.clock, w.config.max_list_limit);
   settlement::RegisterSettlementRoutes(router, w.db, w.config, w.clock);
   lots::RegisterJobRoutes(router, w.db, w.config, w.clock);
   http::RegisterOpsRoutes(router, w.db, w.metrics, w.stopping);

@@ -152,6 +152,21 @@ std::optional<std::int64_t> ListCursor(const Request& req) {
   return v;
 }
 
+std::optional<std::int64_t> IdQuery(const Request& req, const std::string& name, const char* message) {
+  auto v = req.Query(name);
+  if (!v) return std::nullopt;
+  std::int64_t n = 0;
+  bool ok = !v->empty() && v->size() <= 18;
+  for (char c : *v) {
+    if (c < '0' || c > '9')
+      ok = false;
+    else if (ok)
+      n = n * 10 + (c - '0');
+  }
+  if (!ok || n <= 0) core::ThrowField(name, message);
+  return n;
+}
+
 int ListLimit(const Request& req, int max_limit) {
   auto v = req.Query("limit");
   if (!v) return 50;

@@ -14,22 +14,6 @@ using boost::beast::http::verb;
 using nlohmann::json;
 using tenancy::Role;
 
-// A positive integer query parameter (an id or a cursor), or nullopt when absent.
-std::optional<std::int64_t> IdQuery(const http::Request& req, const std::string& name, const char* message) {
-  auto v = req.Query(name);
-  if (!v) return std::nullopt;
-  std::int64_t n = 0;
-  bool ok = !v->empty() && v->size() <= 18;
-  for (char c : *v) {
-    if (c < '0' || c > '9')
-      ok = false;
-    else if (ok)
-      n = n * 10 + (c - '0');
-  }
-  if (!ok || n <= 0) core::ThrowField(name, message);
-  return n;
-}
-
 }  // namespace
 
 void RegisterAdjustmentRoutes(http::Router& router, db::Database& db, const core::Clock& clock,
@@ -74,8 +58,8 @@ void RegisterAdjustmentRoutes(http::Router& router, db::Database& db, const core
                if (st && *st != "pending_approval" && *st != "applied" && *st != "refused") {
                  core::ThrowField("status", "must be one of: pending_approval, applied, refused");
                }
-               auto member = IdQuery(req, "member_id", "must be a member id");
-               auto after = IdQuery(req, "after", "must be a cursor from a previous page's 'next'");
+               auto member = http::IdQuery(req, "member_id", "must be a member id");
+               auto after = http::IdQuery(req, "after", "must be a cursor from a previous page's 'next'");
                const int limit = http::ListLimit(req, max_list_limit);
                auto tenant = req.who().tenant_id;
                auto out = co_await db.Run(

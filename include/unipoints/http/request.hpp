@@ -81,5 +81,7 @@ std::optional<std::int64_t> ListCursor(const Request& req);
 
 // ?limit= within [1, max], default 50.
 int ListLimit(const Request& req, int max_limit);
+// A positive integer query parameter (an id), or nullopt when absent; a 400 naming `name` otherwise.
+std::optional<std::int64_t> IdQuery(const Request& req, const std::string& name, const char* message);
 
 }  // namespace unipoints::http
