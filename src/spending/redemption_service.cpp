@@ -110,12 +110,17 @@ struct Spendable {
   std::int64_t total = 0;
 };
 
+// `lots` earliest expiry first. An open debt holds back as many points (the latest-expiring ones), as
+// the balance's `available` (held - debt) and transfers count it; what is spent still goes earliest
+// expiry first, so it never reaches the points held back.
 Spendable Tally(const std::vector<lots::LiveLot>& lots, std::int64_t debt) {
   Spendable s;
-  if (debt > 0) return s;  // debt is repaid by later accruals before points become available
-  for (const auto& l : lots) {
-    s.by_source[l.source_partner_id] += l.remaining;
-    s.total += l.remaining;
+  std::int64_t held_back = std::max<std::int64_t>(debt, 0);
+  for (auto it = lots.rbegin(); it != lots.rend(); ++it) {
+    const auto back = std::min(it->remaining, held_back);
+    held_back -= back;
+    s.by_source[it->source_partner_id] += it->remaining - back;
+    s.total += it->remaining - back;
   }
   return s;
 }

@@ -96,6 +96,55 @@ TEST_F(TransferTest, ReceivedPointsCanBeSpentAgain) {
   EXPECT_EQ(Balance(a.agent, m3.member_id)["available"], 70);
 }
 
+TEST_F(TransferTest, AMemberInDebtSpendsWhatIsAvailableBeyondTheDebt) {
+  auto a = CreateAlliance();
+  auto debtor = Enrol(a.agent);
+  auto giver = Enrol(a.agent);
+  // 50 points spent, then their accrual reversed: a debt of 50.
+  const auto event = NewEventId();
+  ASSERT_EQ(http().Post("/v1/accruals", AmountEvent(event, debtor.card_no, "retail", 5000), a.r_key).status,
+            201);
+  ASSERT_EQ(http()
+                .Post("/v1/adjustments",
+                      {{"request_id", Unique("adj-")},
+                       {"member_id", debtor.member_id},
+                       {"points", -50},
+                       {"reason", "x"}},
+                      a.agent)
+                .status,
+            201);
+  ASSERT_EQ(http()
+                .Post("/v1/accruals/" + event + "/reversals",
+                      {{"reversal_id", Unique("rv-")}, {"points", 50}, {"reason", "return"}}, a.r_key)
+                .status,
+            201);
+  Accrue(a.r_key, giver.card_no, "retail", 20000);
+  ASSERT_EQ(http()
+                .Post("/v1/transfers", Body(Unique("tr-"), giver.member_id, debtor.member_id, 200), a.agent)
+                .status,
+            201);
+  auto b = Balance(a.agent, debtor.member_id);
+  ASSERT_EQ(b["available"], 150) << b;
+  ASSERT_EQ(b["debt"], 50) << b;
+  ASSERT_EQ(
+      http()
+          .Post("/v1/rewards",
+                {{"code", "BAG"}, {"partner", "R"}, {"name", "bag"}, {"price", {{"points", 100}}}}, a.admin)
+          .status,
+      201);
+  auto redeem = [&](const std::string& id) {
+    return http().Post("/v1/redemptions",
+                       {{"request_id", id}, {"member_id", debtor.member_id}, {"reward", "BAG"}}, a.r_key);
+  };
+  // A redemption spends what the balance calls available, as a transfer would.
+  auto first = redeem("debt-1");
+  ASSERT_EQ(first.status, 201) << first;
+  EXPECT_EQ(first.json["balance"], 50) << first;
+  EXPECT_TRUE(IsProblem(redeem("debt-2"), 422, "insufficient_points"));
+  EXPECT_EQ(Balance(a.agent, debtor.member_id)["available"], 50);
+  ExpectVerifyPasses();
+}
+
 TEST_F(TransferTest, ToSelfIs400) {
   auto a = CreateAlliance();
   auto m = Enrol(a.agent);
