@@ -415,7 +415,7 @@ boost::asio::awaitable<json> PostFeed(db::Database& db, const config::Config& co
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.feed_wait_ms);
   while (!lock && std::chrono::steady_clock::now() < give_up) {
     boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor,
-                                    std::chrono::milliseconds(200));
+                                    std::chrono::milliseconds(500));
     co_await pause.async_wait(boost::asio::use_awaitable);
     lock = co_await db.Offload([&db, key] { return db.TryLock(key); });
   }

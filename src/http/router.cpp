@@ -112,6 +112,7 @@ Match Router::Find(boost::beast::http::verb method, const std::string& path) con
     result.route = &r;
     result.params = std::move(params);
   }
+  if (!result.allowed.empty()) allow(verb::options);  // answered for every path that exists
   if (result.route != nullptr) result.method_mismatch = false;
   return result;
 }

@@ -135,6 +135,10 @@ void RegisterMemberRoutes(http::Router& router, db::Database& db, const core::Cl
                auto body = http::ParseJsonObject(req);
                http::Fields f(body);
                auto wanted = f.Enum("status", {"active", "suspended", "terminated"});
+               // An update that would silently drop fields must say so: only the status changes here.
+               for (const auto& [name, value] : body.items()) {
+                 if (name != "status") f.Error(name, "cannot be changed here (only status)");
+               }
                f.Done();
                auto tenant = req.who().tenant_id;
                auto out = co_await db.Run(

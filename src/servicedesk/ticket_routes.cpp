@@ -74,10 +74,11 @@ void RegisterTicketRoutes(http::Router& router, db::Database& db, const core::Cl
                const auto member = http::IdQuery(req, "member_id", "must be a member id");
                const auto after = http::ListCursor(req);
                const int limit = http::ListLimit(req, max_list_limit);
-               const bool overdue_only = overdue && *overdue == "true";
+               const std::optional<bool> overdue_filter =
+                   overdue ? std::optional(*overdue == "true") : std::nullopt;
                auto tenant = req.who().tenant_id;
                auto out = co_await db.Read([&](db::Tx& tx) {
-                 return ListTickets(tx, tenant, st, overdue_only, member, after, limit, clock.Now());
+                 return ListTickets(tx, tenant, st, overdue_filter, member, after, limit, clock.Now());
                });
                co_return http::JsonResponse(status::ok, out);
              });

@@ -66,7 +66,7 @@ TicketChange ParseTicketChange(const nlohmann::json& body, http::Fields& f) {
       f.Error("repeat_contact", "must be true or false");
     }
   }
-  if (!body.contains("status") && !body.contains("note") && !c.repeat_contact && f.ok()) {
+  if (!c.status && !c.note && !c.repeat_contact && f.ok()) {
     f.Error("status", "give a status, a note or repeat_contact: true");
   }
   return c;
@@ -147,11 +147,13 @@ json GetTicket(db::Tx& tx, std::int64_t tenant_id, std::int64_t id, core::Instan
 }
 
 json ListTickets(db::Tx& tx, std::int64_t tenant_id, const std::optional<std::string>& status,
-                 bool overdue_only, std::optional<std::int64_t> member_id, std::optional<std::int64_t> after,
-                 int limit, core::Instant now) {
+                 std::optional<bool> overdue, std::optional<std::int64_t> member_id,
+                 std::optional<std::int64_t> after, int limit, core::Instant now) {
   auto rows =
-      tx.Exec(store::kListTickets, tenant_id, db::Nullable(status), overdue_only, core::FormatRfc3339(now),
-              db::Nullable(db::OptNumber(member_id)), db::Nullable(db::OptNumber(after)), limit + 1);
+      tx.Exec(store::kListTickets, tenant_id, db::Nullable(status),
+              db::Nullable(overdue ? std::optional<std::string>(*overdue ? "true" : "false") : std::nullopt),
+              core::FormatRfc3339(now), db::Nullable(db::OptNumber(member_id)),
+              db::Nullable(db::OptNumber(after)), limit + 1);
   return http::Page(rows, limit, [now](const pqxx::row& r) { return TicketRow(r, now); });
 }
 

@@ -52,13 +52,13 @@ inline constexpr db::Query kTicketEvents{
     "SELECT (extract(epoch FROM e.at) * 1000000)::bigint, e.kind, e.status, e.note, e.key_id, k.label"
     " FROM ticket_events e LEFT JOIN api_keys k ON k.tenant_id = e.tenant_id AND k.id = e.key_id"
     " WHERE e.tenant_id = $1 AND e.ticket_id = $2 ORDER BY e.seq"};
-// Newest first. $2 status, $3 overdue only (as of $4), $5 member, $6 cursor (an id), $7 limit.
+// Newest first. $2 status, $3 overdue or not (NULL: either; as of $4), $5 member, $6 cursor, $7 limit.
 inline constexpr db::Query kListTickets{
     "ticket_list",
     "SELECT " UP_TICKET_COLUMNS
     " FROM tickets t LEFT JOIN api_keys k ON k.tenant_id = t.tenant_id AND k.id = t.owner_key_id"
     " WHERE t.tenant_id = $1 AND ($2::text IS NULL OR t.status = $2::text)"
-    " AND (NOT $3 OR coalesce(t.responded_at, $4::timestamptz) > t.due_at)"
+    " AND ($3::boolean IS NULL OR (coalesce(t.responded_at, $4::timestamptz) > t.due_at) = $3::boolean)"
     " AND ($5::bigint IS NULL OR t.member_id = $5::bigint) AND ($6::bigint IS NULL OR t.id < $6::bigint)"
     " ORDER BY t.id DESC LIMIT $7"};
 

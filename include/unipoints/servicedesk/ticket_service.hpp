@@ -46,7 +46,7 @@ nlohmann::json ChangeTicket(db::Tx& tx, const tenancy::Principal& who, std::int6
 // One ticket with its history; 404 if unknown.
 nlohmann::json GetTicket(db::Tx& tx, std::int64_t tenant_id, std::int64_t id, core::Instant now);
 nlohmann::json ListTickets(db::Tx& tx, std::int64_t tenant_id, const std::optional<std::string>& status,
-                           bool overdue_only, std::optional<std::int64_t> member_id,
+                           std::optional<bool> overdue, std::optional<std::int64_t> member_id,
                            std::optional<std::int64_t> after, int limit, core::Instant now);
 
 }  // namespace unipoints::servicedesk

@@ -114,15 +114,15 @@ TEST_F(RobustnessTest, HeadAnswersGetsHeaderAndOptionsAndA405NameTheAllowedMetho
 
   auto options = http().Call("OPTIONS", "/v1/members");
   EXPECT_EQ(options.status, 204) << options;
-  EXPECT_EQ(options.Header("allow"), "POST, GET, HEAD") << options;
+  EXPECT_EQ(options.Header("allow"), "POST, GET, HEAD, OPTIONS") << options;
   EXPECT_FALSE(options.HasHeader("content-length")) << options;
   auto wrong = http().Call("DELETE", "/healthz");
   EXPECT_TRUE(IsProblem(wrong, 405)) << wrong;
-  EXPECT_EQ(wrong.Header("allow"), "GET, HEAD") << wrong;
+  EXPECT_EQ(wrong.Header("allow"), "GET, HEAD, OPTIONS") << wrong;
   auto head_of_post = http().Call("HEAD", "/v1/accruals", std::nullopt, a.r_key);
   EXPECT_EQ(head_of_post.status, 405) << head_of_post;
   EXPECT_EQ(head_of_post.body, "");
-  EXPECT_EQ(head_of_post.Header("allow"), "POST") << head_of_post;
+  EXPECT_EQ(head_of_post.Header("allow"), "POST, OPTIONS") << head_of_post;
   EXPECT_EQ(http().Get("/healthz").status, 200);
 }
 

@@ -104,6 +104,8 @@ TEST_F(MemberTest, ASuspendedMemberIsRefusedUntilActiveAgainAndTerminationIsFina
   ASSERT_EQ(status("active").status, 200);
   EXPECT_EQ(earn().status, 201);
   EXPECT_TRUE(IsProblem(status("gone"), 400, "", "status"));
+  EXPECT_TRUE(IsProblem(http().Call("PATCH", path, json{{"status", "active"}, {"name", "改名"}}, a.agent),
+                        400, "", "name"));
   EXPECT_EQ(http().Call("PATCH", path, json{{"status", "suspended"}}, a.r_key).status, 403);
   EXPECT_EQ(http().Call("PATCH", "/v1/members/999999999", json{{"status", "active"}}, a.agent).status, 404);
   auto terminated = status("terminated");

@@ -58,6 +58,7 @@ TEST_F(TicketTest, DeadlinesOwnerRepeatsHistoryAndTheOverdueList) {
   EXPECT_EQ(answered.json["overdue"], false) << answered;
   SetClock("2026-12-01T14:00:00+08:00");
   EXPECT_EQ(Ids(a.agent, "?overdue=true"), std::vector<std::int64_t>{major_id});
+  EXPECT_EQ(Ids(a.agent, "?overdue=false"), std::vector<std::int64_t>{normal_id});
   EXPECT_EQ(Ids(a.agent, "?status=open"), std::vector<std::int64_t>{major_id});
   EXPECT_EQ(Ids(a.agent, "?member_id=" + std::to_string(m.member_id)), std::vector<std::int64_t>{major_id});
   EXPECT_EQ(Ids(a.agent, ""), (std::vector<std::int64_t>{normal_id, major_id}));  // newest first
@@ -103,6 +104,7 @@ TEST_F(TicketTest, BadTicketsAreRefusedAndOtherTenantsSeeNothing) {
   EXPECT_EQ(again.json["ticket_id"], t["ticket_id"]) << again;
   const auto id = t["ticket_id"].get<std::int64_t>();
   EXPECT_TRUE(IsProblem(Patch(a.agent, id, json::object()), 400));
+  EXPECT_TRUE(IsProblem(Patch(a.agent, id, {{"status", nullptr}, {"note", nullptr}}), 400));
   EXPECT_TRUE(IsProblem(Patch(a.agent, id, {{"status", "done"}}), 400, "", "status"));
   EXPECT_TRUE(IsProblem(http().Get("/v1/tickets?overdue=maybe", a.agent), 400, "", "overdue"));
   auto b = CreateAlliance();
