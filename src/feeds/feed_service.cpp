@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <cctype>
 #include <map>
+#include <unordered_map>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -229,7 +230,14 @@ class FeedRun {
   // Gathers the records into the parts of the current chunk; a full chunk is applied.
   boost::asio::awaitable<void> Take(std::vector<FeedRecord>& records) {
     for (auto& r : records) {
-      auto& part = parts_[static_cast<std::size_t>(PartOf(r, static_cast<int>(parts_.size())))];
+      int p = PartOf(r, static_cast<int>(parts_.size()));
+      // A repeated event id goes to the part of its first line in the chunk, so the first line in
+      // the file is the one applied (the parts run side by side; chunks one after another).
+      if (const auto id = r.event.is_object() ? r.event.find("event_id") : r.event.end();
+          id != r.event.end() && id->is_string()) {
+        p = chunk_event_parts_.try_emplace(id->get<std::string>(), p).first->second;
+      }
+      auto& part = parts_[static_cast<std::size_t>(p)];
       if (!part.hash) {
         part.hash = std::make_unique<core::Sha256>();
         part.hash->Update(FormatName(request_.format) + "\n" + parser_.header() + "\n");
@@ -283,8 +291,8 @@ class FeedRun {
       } else if (it->second != digest) {
         throw DomainError(ErrorCode::kFeedMismatch,
                           "Lines " + std::to_string(chunk_no * chunk_lines_ + 1) + "-" +
-                              std::to_string((chunk_no + 1) * chunk_lines_) + " differ from what feed '" +
-                              request_.feed_id + "' already applied",
+                              std::to_string(chunk_no * chunk_lines_ + in_chunk_) +
+                              " differ from what feed '" + request_.feed_id + "' already applied",
                           {{"body", "does not match the lines already applied"}});
       }
     }
@@ -302,6 +310,7 @@ class FeedRun {
                             });
     }
     for (auto& part : parts_) part = Part{};
+    chunk_event_parts_.clear();
     in_chunk_ = 0;
   }
 
@@ -399,7 +408,8 @@ class FeedRun {
   std::vector<Part> parts_;
   std::map<std::pair<std::int64_t, int>, std::string> recorded_;  // (chunk, part) applied -> digest
   std::int64_t chunk_no_ = 0;
-  std::int64_t in_chunk_ = 0;  // lines in the current chunk
+  std::int64_t in_chunk_ = 0;                               // lines in the current chunk
+  std::unordered_map<std::string, int> chunk_event_parts_;  // event id -> part, in the current chunk
   std::vector<std::shared_ptr<InFlight>> in_flight_;
 };
 

@@ -271,6 +271,34 @@ TEST_F(FeedTest, ARetryWhileTheFirstPostRunsWaitsForItAndFinishesTheFeed) {
   EXPECT_EQ(total, 200 * 201 / 2);
 }
 
+TEST_F(FeedTest, TheFirstLineOfARepeatedEventIdWinsWhateverPartsTheLinesFallIn) {
+  auto a = CreateAlliance();
+  std::vector<Enrolled> members;
+  for (int i = 0; i < 3; ++i) members.push_back(Enrol(a.agent));  // ids in three parts (id % 3)
+  const auto p = Unique("d");
+  auto line = [&](const Enrolled& m, std::int64_t points) {
+    return "{\"event_id\":\"" + p + "-x\",\"member_id\":" + std::to_string(m.member_id) +
+           ",\"points\":" + std::to_string(points) +
+           ",\"point_type\":\"bonus\",\"occurred_at\":\"2026-06-01T10:00:00Z\"}\n";
+  };
+  // The same event id for three members (three parts), then a repeat of the first line.
+  auto r = PostFeed(a.r_key, p,
+                    line(members[2], 30) + line(members[1], 20) + line(members[0], 10) + line(members[2], 30),
+                    "application/x-ndjson");
+  ASSERT_EQ(r.status, 202) << r;
+  EXPECT_EQ(r.json["created"], 1) << r;
+  EXPECT_EQ(r.json["duplicate"], 1) << r;
+  EXPECT_EQ(r.json["rejected"], 2) << r;
+  EXPECT_EQ(Balance(a.agent, members[2].member_id)["available"], 30);
+  EXPECT_EQ(Balance(a.agent, members[1].member_id)["available"], 0);
+  EXPECT_EQ(Balance(a.agent, members[0].member_id)["available"], 0);
+  auto rejects = http().Get("/v1/feeds/" + p + "/rejects", a.r_key);
+  EXPECT_NE(rejects.body.find("\"2\",\"" + p + "-x\",\"idempotency_conflict\""), std::string::npos)
+      << rejects.body;
+  EXPECT_NE(rejects.body.find("\"3\",\"" + p + "-x\",\"idempotency_conflict\""), std::string::npos)
+      << rejects.body;
+}
+
 TEST_F(FeedTest, FeedOfACrashedServerIsFinishedByPostingItAgainElsewhere) {
   auto a = CreateAlliance();
   std::vector<Enrolled> members;
